@@ -1,0 +1,1 @@
+"""Models and services of penji-tui, free of any user-interface code."""

@@ -1,0 +1,93 @@
+"""Engine creation, schema migrations and sessions."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+class DatabaseError(Exception):
+    """The database could not be opened or migrated."""
+
+
+def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.close()
+
+
+def create_db_engine(url: str) -> Engine:
+    """Create an engine for ``url``; a SQLite file's folder is created if missing."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 15})
+        event.listen(engine, "connect", _configure_sqlite)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _alembic_config(engine: Engine) -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["engine"] = engine
+    return config
+
+
+def head_revision() -> str:
+    """Return the newest migration revision shipped with this version."""
+    from alembic.script import ScriptDirectory
+
+    config = _alembic_config(create_engine("sqlite://"))
+    head = ScriptDirectory.from_config(config).get_current_head()
+    if head is None:
+        raise DatabaseError("no schema migrations found; reinstall penji-tui")
+    return head
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest revision; does nothing when it is current."""
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    if current == head_revision():
+        return
+    log.info("migrating database schema from %s", current or "empty")
+    command.upgrade(_alembic_config(engine), "head")
+
+
+def open_database(url: str) -> sessionmaker[Session]:
+    """Open the database at ``url``, migrate it, and return a session factory."""
+    engine = create_db_engine(url)
+    try:
+        migrate(engine)
+    except Exception as error:
+        safe_url = make_url(url).render_as_string(hide_password=True)
+        raise DatabaseError(f"cannot open database {safe_url}: {error}") from error
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """Yield a session whose work commits on success and rolls back on error."""
+    with factory() as session, session.begin():
+        yield session

@@ -1,0 +1,1 @@
+"""A demo school with realistic generated data, for trying the console."""

@@ -1,0 +1,1 @@
+"""The CSV import formats: what each kind contains and how a file is read."""

@@ -1,0 +1,346 @@
+"""Read an import file into normalised rows keyed as the kind defines.
+
+Every cell is text: IDs keep their leading zeros and nothing is converted to a
+number. Problems are collected with line and column rather than raised, so that
+one read reports every error in the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from operator import itemgetter
+
+from backend.formats.decode import decode_bytes
+from backend.formats.kinds import (
+    COURSE_NUMBER,
+    SUBJECT,
+    Field,
+    KindSpec,
+    normalize_header,
+)
+from backend.formats.problems import ProblemList
+
+MAX_FIELD_CHARS = 1_000_000
+csv.field_size_limit(MAX_FIELD_CHARS)
+
+Row = tuple[str, ...]
+
+
+@dataclass
+class ParsedFile:
+    """The rows of one import file and what was wrong with it.
+
+    ``fields`` names the values of each row in ``rows``, which maps each row's key
+    to its values. ``lines`` gives the line each key was read from.
+    """
+
+    spec: KindSpec
+    file_name: str
+    fields: tuple[str, ...] = ()
+    rows: dict[str, Row] = field(default_factory=dict)
+    lines: dict[str, int] = field(default_factory=dict)
+    errors: ProblemList = field(default_factory=ProblemList)
+    warnings: ProblemList = field(default_factory=ProblemList)
+    headers: list[str] = field(default_factory=list)
+    dropped_columns: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@dataclass
+class _Column:
+    """How one stored field is read: candidate column indexes, best first.
+
+    ``joined`` holds the Subject and Course Number indexes when a course code is
+    built from them.
+    """
+
+    spec_field: Field
+    indexes: list[int]
+    joined: tuple[int, int] | None = None
+
+    def value(self, record: list[str]) -> str:
+        if self.joined is not None:
+            subject, number = self.joined
+            return record[subject].strip() + record[number].strip()
+        for index in self.indexes:
+            cell = record[index].strip()
+            if cell:
+                return cell
+        return ""
+
+
+def metadata_field_name(header: str) -> str:
+    """Turn a metadata header into a field name, so ``Year In School`` is
+    ``year_in_school``."""
+    return "_".join(re.findall(r"[0-9a-z]+", header.lower()))
+
+
+def _check_delimiter(header_line: str, parsed: ParsedFile) -> bool:
+    for delimiter, name in ((";", "semicolons"), ("\t", "tabs")):
+        if delimiter in header_line:
+            parsed.errors.add(
+                1,
+                "",
+                f"the header is separated by {name}, not commas; save the file as "
+                "CSV (comma delimited) and import again",
+            )
+            return False
+    return True
+
+
+def _map_columns(
+    headers: list[str], parsed: ParsedFile, keep_fields: Sequence[str] | None
+) -> list[_Column] | None:
+    spec = parsed.spec
+    normalized = [normalize_header(h) for h in headers]
+    used: set[int] = set()
+    columns: list[_Column] = []
+
+    for spec_field in spec.fields:
+        indexes = [
+            i
+            for alias in spec_field.aliases
+            for i, name in enumerate(normalized)
+            if name == alias and i not in used
+        ]
+        used.update(indexes)
+        if len(indexes) > 1:
+            first, *rest = (headers[i] for i in indexes)
+            for other in rest:
+                parsed.warnings.add(
+                    1,
+                    other,
+                    f"column {other!r} is read only where {first!r} is empty, since "
+                    f"both give the {spec_field.label}",
+                )
+        columns.append(_Column(spec_field, indexes))
+
+    missing = [c.spec_field for c in columns if c.spec_field.required and not c.indexes]
+    if spec.code_from_subject and any(f.name == "course_code" for f in missing):
+        subject = [i for i, n in enumerate(normalized) if n in SUBJECT.aliases]
+        number = [i for i, n in enumerate(normalized) if n in COURSE_NUMBER.aliases]
+        if subject and number:
+            missing = [f for f in missing if f.name != "course_code"]
+            used.update((subject[0], number[0]))
+            parsed.warnings.add(
+                1,
+                "",
+                f"no course code column; codes are built from {headers[subject[0]]!r}"
+                f" and {headers[number[0]]!r}",
+            )
+            code = next(c for c in columns if c.spec_field.name == "course_code")
+            code.joined = (subject[0], number[0])
+
+    if missing:
+        found = ", ".join(repr(h) for h in headers if h.strip()) or "none"
+        for spec_field in missing:
+            parsed.errors.add(
+                1,
+                spec_field.label,
+                f"missing required column {spec_field.label!r}; headers found: {found}",
+            )
+        return None
+
+    for i, header in enumerate(headers):
+        if i in used or not header.strip():
+            continue
+        if spec.open_fields:
+            name = metadata_field_name(header)
+            if keep_fields is None or name in keep_fields:
+                columns.append(_Column(Field(name, header, ()), [i]))
+                continue
+            parsed.dropped_columns.append(header)
+            parsed.warnings.add(
+                1, header, f"column {header!r} is not a kept metadata field; dropped"
+            )
+        else:
+            parsed.warnings.add(
+                1,
+                header,
+                f"column {header!r} is not part of the {spec.label} format; ignored",
+            )
+    return columns
+
+
+def parse_bytes(
+    spec: KindSpec,
+    data: bytes,
+    file_name: str,
+    keep_fields: Sequence[str] | None = None,
+) -> ParsedFile:
+    """Parse ``data`` as a file of kind ``spec``.
+
+    ``keep_fields`` limits which free-form columns an open-fields kind keeps;
+    ``None`` keeps them all.
+    """
+    parsed = ParsedFile(spec=spec, file_name=file_name)
+    if not data.strip():
+        parsed.errors.add(0, "", "the file is empty; expected a header line and rows")
+        return parsed
+    text = decode_bytes(data, parsed.errors, parsed.warnings)
+    if text is None:
+        return parsed
+
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        _read_records(reader, parsed, keep_fields)
+    except csv.Error as error:
+        parsed.errors.add(
+            reader.line_num,
+            "",
+            f"the file is not valid CSV here ({error}); check the quoting of this "
+            "line: a quote inside a value must be doubled",
+        )
+    return parsed
+
+
+def _read_header(reader: csv.Reader, parsed: ParsedFile) -> list[str] | None:
+    for record in reader:
+        if any(cell.strip() for cell in record):
+            if reader.line_num != 1:
+                parsed.errors.add(
+                    reader.line_num,
+                    "",
+                    "blank lines before the header; the header must be line 1",
+                )
+                return None
+            while record and not record[-1].strip():
+                record.pop()
+            return [cell.strip() for cell in record]
+    return None
+
+
+def _read_records(
+    reader: csv.Reader, parsed: ParsedFile, keep_fields: Sequence[str] | None
+) -> None:
+    headers = _read_header(reader, parsed)
+    if headers is None:
+        if not parsed.errors:
+            parsed.errors.add(0, "", "the file has no header line")
+        return
+    parsed.headers = headers
+    if len(headers) == 1 and not _check_delimiter(headers[0], parsed):
+        return
+    columns = _map_columns(headers, parsed, keep_fields)
+    if columns is None:
+        return
+
+    parsed.fields = tuple(c.spec_field.name for c in columns)
+    _read_rows(reader, parsed, headers, columns)
+
+    if not parsed.rows and not parsed.errors:
+        parsed.errors.add(
+            0, "", "the file has a header but no data rows; nothing to import"
+        )
+
+
+def _read_rows(
+    reader: csv.Reader, parsed: ParsedFile, headers: list[str], columns: list[_Column]
+) -> None:
+    spec = parsed.spec
+    errors, warnings = parsed.errors, parsed.warnings
+    rows, lines = parsed.rows, parsed.lines
+    width = len(headers)
+    position = {c.spec_field.name: i for i, c in enumerate(columns)}
+    labels = [
+        headers[c.indexes[0]] if c.indexes else c.spec_field.label for c in columns
+    ]
+    key_positions = [position[name] for name in spec.key]
+    single_key = key_positions[0] if len(key_positions) == 1 else None
+    checks = [
+        (i, c.spec_field.required, c.spec_field.check, c.spec_field.label)
+        for i, c in enumerate(columns)
+        if c.spec_field.required or c.spec_field.check
+    ]
+    unique = [
+        (position[name], columns[position[name]].spec_field.label, {})
+        for name in spec.unique
+        if name in position and name not in spec.key
+    ]
+    # A record is padded to one cell past the header, always empty, which is
+    # where the columns missing from the file read from.
+    simple = all(len(c.indexes) <= 1 and c.joined is None for c in columns)
+    cell_indexes = [c.indexes[0] if c.indexes else width for c in columns]
+    getter = itemgetter(*cell_indexes) if simple else None
+    one_column = len(columns) == 1
+
+    previous_end = reader.line_num
+    for record in reader:
+        line = previous_end + 1
+        previous_end = reader.line_num
+        count = len(record)
+        if count <= width:
+            record = record + [""] * (width + 1 - count)
+        else:
+            extra = [cell for cell in record[width:] if cell.strip()]
+            if extra:
+                warnings.add(
+                    line,
+                    "",
+                    f"{len(extra)} value(s) past the last column dropped, first "
+                    f"{extra[0]!r}; check for an unquoted comma in this line",
+                )
+
+        if getter is None:
+            values = [c.value(record) for c in columns]
+        elif one_column:
+            values = [getter(record).strip()]
+        else:
+            values = [cell.strip() for cell in getter(record)]
+        if not any(values):
+            if any(cell.strip() for cell in record):
+                warnings.add(line, "", "line has values only in ignored columns")
+            continue
+
+        valid = True
+        for i, required, check, label in checks:
+            value = values[i]
+            if not value:
+                if required:
+                    errors.add(line, labels[i], f"empty required value {label!r}")
+                    valid = False
+                continue
+            if check is not None:
+                try:
+                    values[i] = check(value)
+                except ValueError as error:
+                    errors.add(line, labels[i], str(error))
+                    valid = False
+        if not valid:
+            continue
+
+        if single_key is not None:
+            key = values[single_key]
+        else:
+            key = "|".join(values[i] for i in key_positions)
+        if key in rows:
+            errors.add(
+                line,
+                labels[key_positions[0]],
+                f"duplicate row for {key!r}: also on line {lines[key]}",
+            )
+            continue
+        for i, label, seen in unique:
+            value = values[i]
+            if not value:
+                continue
+            if value in seen:
+                errors.add(
+                    line,
+                    labels[i],
+                    f"duplicate {label} {value!r}: also on line {seen[value]}; "
+                    "each identifies one student",
+                )
+                valid = False
+            else:
+                seen[value] = line
+        if valid:
+            rows[key] = tuple(values)
+            lines[key] = line

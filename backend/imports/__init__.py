@@ -1,0 +1,1 @@
+"""Diff-before-apply imports with guards, holds and rollback."""

@@ -1,0 +1,481 @@
+"""Preview, apply, hold, approve, reject and roll back imports.
+
+The command line, the console and the daemon all import through these
+functions, so every import gets the same checks, guards and audit events.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from backend import audit, leases
+from backend.db import transaction
+from backend.errors import Conflict, InvalidValue, NotFound
+from backend.formats.kinds import KindSpec, get_kind
+from backend.formats.parse import ParsedFile, parse_bytes
+from backend.imports.apply import apply_diff, restore_before_state
+from backend.imports.diff import Diff, compute_diff
+from backend.imports.guards import hold_reason
+from backend.imports.references import warn_unknown_courses
+from backend.imports.rows import (
+    ExistingRows,
+    Row,
+    load_existing,
+    stored_extra_fields,
+)
+from backend.models import SOURCES, Community, ImportRun, utcnow
+from backend.services.integrations import get_setting, is_enabled
+from backend.services.schools import get_community
+
+log = logging.getLogger(__name__)
+
+# Import kinds that an integration controls; others are admin uploads only.
+INTEGRATION_OF_KIND = {
+    "students": "students",
+    "courses": "courses",
+    "course_enrollment": "course_enrollment",
+    "student_metadata": "student_metadata",
+    "course_grades": "course_grades",
+}
+
+
+@dataclass
+class Preview:
+    """A previewed import: the parsed file, its diff and whether a guard holds it.
+
+    ``old`` holds the stored values of the changed and removed rows, and of the
+    rows the import replaces, for showing them beside the new values.
+    """
+
+    run_id: int
+    status: str
+    spec: KindSpec
+    source: str
+    community_id: int
+    community_slug: str
+    parsed: ParsedFile
+    diff: Diff | None
+    hold_reason: str | None
+    sha256: str
+    old: dict[str, Row] = field(default_factory=dict)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        if self.diff is None:
+            return {"added": 0, "changed": 0, "removed": 0, "unchanged": 0}
+        return self.diff.counts()
+
+
+def other_source(source: str) -> str:
+    return "custom" if source == "sftp" else "sftp"
+
+
+def _check_source(
+    session: Session, community: Community, kind: str, source: str
+) -> None:
+    if source not in SOURCES:
+        raise InvalidValue(f"invalid source {source!r}; use custom or sftp")
+    if source != "sftp":
+        return
+    integration = INTEGRATION_OF_KIND.get(kind)
+    if integration is None:
+        raise InvalidValue(
+            f"{kind} are uploaded by admins only; import them with --source custom"
+        )
+    if not is_enabled(session, community, integration):
+        raise InvalidValue(
+            f"the {integration} integration is off for community {community.slug!r}; "
+            f"turn it on with 'penji-tui integration set {community.slug} "
+            f"{integration} on' first"
+        )
+
+
+def _keep_fields(
+    session: Session, community: Community, spec: KindSpec
+) -> list[str] | None:
+    if not spec.open_fields:
+        return None
+    keep = get_setting(session, community, "student_metadata").options.get(
+        "keep_fields"
+    )
+    return list(keep) if keep else None
+
+
+def _load_state(
+    session: Session, spec: KindSpec, community_id: int, source: str, parsed: ParsedFile
+) -> tuple[ExistingRows, ExistingRows | None]:
+    fields = parsed.fields
+    extra = stored_extra_fields(session, spec, community_id, source)
+    fields = fields + tuple(name for name in extra if name not in fields)
+    existing = load_existing(session, spec, community_id, source, fields)
+    replaced = None
+    if spec.name == "course_enrollment" and source == "sftp":
+        replaced = load_existing(session, spec, community_id, "custom", fields)
+    return existing, replaced
+
+
+def _problems(parsed: ParsedFile) -> dict[str, Any]:
+    return {
+        "errors": [p.as_dict() for p in parsed.errors.items],
+        "warnings": [p.as_dict() for p in parsed.warnings.items],
+        "errors_omitted": parsed.errors.omitted,
+        "warnings_omitted": parsed.warnings.omitted,
+    }
+
+
+def _warn_same_file(session: Session, parsed: ParsedFile, run: ImportRun) -> None:
+    previous = session.scalars(
+        select(ImportRun)
+        .where(
+            ImportRun.community_id == run.community_id,
+            ImportRun.kind == run.kind,
+            ImportRun.source == run.source,
+            ImportRun.status == "applied",
+        )
+        .order_by(ImportRun.id.desc())
+        .limit(1)
+    ).first()
+    if previous is not None and previous.sha256 == run.sha256:
+        parsed.warnings.add(
+            0,
+            "",
+            f"this file is identical to run {previous.id}, applied "
+            f"{previous.finished_at:%Y-%m-%d %H:%M} UTC",
+        )
+
+
+def preview_import(
+    factory: sessionmaker[Session],
+    community_slug: str,
+    kind: str,
+    source: str,
+    data: bytes,
+    file_name: str,
+) -> Preview:
+    """Parse and diff a file, record the run, and write no roster row."""
+    try:
+        spec = get_kind(kind)
+    except KeyError as error:
+        raise InvalidValue(str(error.args[0])) from None
+    sha256 = hashlib.sha256(data).hexdigest()
+    with transaction(factory) as session:
+        community = get_community(session, community_slug)
+        _check_source(session, community, kind, source)
+        parsed = parse_bytes(
+            spec, data, file_name, _keep_fields(session, community, spec)
+        )
+        diff = None
+        reason = None
+        old: dict[str, Row] = {}
+        if parsed.ok:
+            warn_unknown_courses(session, community.id, parsed)
+            existing, replaced = _load_state(
+                session, spec, community.id, source, parsed
+            )
+            diff = compute_diff(parsed, existing, replaced)
+            reason = hold_reason(spec, diff, existing.active_count, community)
+            for key in (*diff.changed, *diff.removed):
+                old[key] = existing.rows[key].values
+            old.update(diff.replaced)
+
+        actor = audit.current_actor()
+        run = ImportRun(
+            community_id=community.id,
+            kind=kind,
+            source=source,
+            file_name=file_name,
+            sha256=sha256,
+            status="previewed" if parsed.ok else "rejected",
+            counts=diff.counts() if diff else {},
+            hold_reason=reason,
+            os_user=actor.os_user,
+            ssh_client=actor.ssh_client,
+            file_data=zlib.compress(data, 6) if parsed.ok else None,
+        )
+        _warn_same_file(session, parsed, run)
+        run.errors = _problems(parsed)
+        if not parsed.ok:
+            run.finished_at = utcnow()
+            audit.record(
+                session,
+                "import.reject",
+                community=community,
+                kind=kind,
+                actor=actor,
+                file=file_name,
+                errors=parsed.errors.total,
+            )
+        session.add(run)
+        session.flush()
+        log.info(
+            "previewed %s import %s for %s: %s",
+            kind,
+            file_name,
+            community.slug,
+            run.status,
+        )
+        return Preview(
+            run_id=run.id,
+            status=run.status,
+            spec=spec,
+            source=source,
+            community_id=community.id,
+            community_slug=community.slug,
+            parsed=parsed,
+            diff=diff,
+            hold_reason=reason,
+            sha256=sha256,
+            old=old,
+        )
+
+
+def _lease_name(community_id: int, kind: str) -> str:
+    return f"import:{community_id}:{kind}"
+
+
+def apply_preview(
+    factory: sessionmaker[Session], preview: Preview, force: bool = False
+) -> ImportRun:
+    """Apply a previewed run in one transaction, or hold it if a guard trips.
+
+    The diff is computed again inside the transaction, so rows changed since the
+    preview are taken into account. ``force`` applies past a guard.
+    """
+    if preview.status == "rejected":
+        raise Conflict(
+            f"run {preview.run_id} was rejected; fix the file and import again"
+        )
+    return _apply(factory, preview.run_id, preview.parsed, force, action="import.apply")
+
+
+def _apply(
+    factory: sessionmaker[Session],
+    run_id: int,
+    parsed: ParsedFile,
+    force: bool,
+    action: str,
+) -> ImportRun:
+    with factory() as session:
+        run = session.get(ImportRun, run_id)
+        if run is None:
+            raise NotFound(f"import run {run_id} not found")
+        community_id, kind = run.community_id, run.kind
+    try:
+        holder = leases.acquire(factory, _lease_name(community_id, kind))
+    except leases.LeaseHeld as held:
+        raise Conflict(
+            f"another {kind} import for this community is already running "
+            f"({held.holder}); wait for it to finish and try again"
+        ) from None
+    try:
+        with transaction(factory) as session:
+            return _apply_locked(session, run_id, parsed, force, action)
+    finally:
+        leases.release(factory, _lease_name(community_id, kind), holder)
+
+
+def _apply_locked(
+    session: Session, run_id: int, parsed: ParsedFile, force: bool, action: str
+) -> ImportRun:
+    run = session.get(ImportRun, run_id, with_for_update=True)
+    assert run is not None
+    if run.status not in ("previewed", "held"):
+        raise Conflict(
+            f"run {run.id} is {run.status}; only a previewed or held run applies"
+        )
+    community = session.get(Community, run.community_id)
+    assert community is not None
+    spec = get_kind(run.kind)
+    existing, replaced = _load_state(session, spec, community.id, run.source, parsed)
+    diff = compute_diff(parsed, existing, replaced)
+    run.counts = diff.counts()
+
+    reason = hold_reason(spec, diff, existing.active_count, community)
+    if reason and not force:
+        run.status = "held"
+        run.hold_reason = reason
+        audit.record(
+            session,
+            "import.hold",
+            community=community,
+            kind=run.kind,
+            run_id=run.id,
+            file=run.file_name,
+            reason=reason,
+            counts=run.counts,
+        )
+        log.warning(
+            "held %s run %s for %s: %s", run.kind, run.id, community.slug, reason
+        )
+        return run
+
+    run.before_state = apply_diff(
+        session,
+        spec,
+        (community.id, run.source),
+        run.id,
+        parsed,
+        diff,
+        existing,
+        replaced,
+    )
+    run.status = "applied"
+    run.finished_at = utcnow()
+    run.file_data = None
+    audit.record(
+        session,
+        action,
+        community=community,
+        kind=run.kind,
+        run_id=run.id,
+        file=run.file_name,
+        counts=run.counts,
+        forced_past=reason if force else None,
+    )
+    log.info(
+        "applied %s run %s for %s: %s", run.kind, run.id, community.slug, run.counts
+    )
+    return run
+
+
+def _parse_stored(session: Session, run: ImportRun) -> ParsedFile:
+    if run.file_data is None:
+        raise Conflict(f"run {run.id} keeps no file; import the file again")
+    community = session.get(Community, run.community_id)
+    assert community is not None
+    spec = get_kind(run.kind)
+    data = zlib.decompress(run.file_data)
+    return parse_bytes(
+        spec, data, run.file_name, _keep_fields(session, community, spec)
+    )
+
+
+def get_run(session: Session, run_id: int) -> ImportRun:
+    run = session.get(ImportRun, run_id)
+    if run is None:
+        raise NotFound(
+            f"import run {run_id} not found; list runs with 'penji-tui imports list'"
+        )
+    return run
+
+
+def approve_run(factory: sessionmaker[Session], run_id: int) -> ImportRun:
+    """Apply a held or previewed run past its guard, from the file it kept."""
+    with factory() as session:
+        run = get_run(session, run_id)
+        if run.status not in ("held", "previewed"):
+            raise Conflict(
+                f"run {run_id} is {run.status}; only a held or previewed run "
+                "can be approved"
+            )
+        parsed = _parse_stored(session, run)
+    if not parsed.ok:
+        raise Conflict(
+            f"run {run_id}'s file no longer passes its checks; import it again"
+        )
+    return _apply(factory, run_id, parsed, force=True, action="import.approve")
+
+
+def reject_run(factory: sessionmaker[Session], run_id: int) -> ImportRun:
+    """Mark a held or previewed run rejected; nothing is applied."""
+    with transaction(factory) as session:
+        run = get_run(session, run_id)
+        if run.status not in ("held", "previewed"):
+            raise Conflict(
+                f"run {run_id} is {run.status}; only a held or previewed run "
+                "can be rejected"
+            )
+        run.status = "rejected"
+        run.finished_at = utcnow()
+        community = session.get(Community, run.community_id)
+        audit.record(
+            session,
+            "import.reject",
+            community=community,
+            kind=run.kind,
+            run_id=run.id,
+            file=run.file_name,
+        )
+        return run
+
+
+def newest_applied_id(session: Session, run: ImportRun) -> int | None:
+    return session.scalar(
+        select(func.max(ImportRun.id)).where(
+            ImportRun.community_id == run.community_id,
+            ImportRun.kind == run.kind,
+            ImportRun.source == run.source,
+            ImportRun.status == "applied",
+        )
+    )
+
+
+def rollback_run(factory: sessionmaker[Session], run_id: int) -> ImportRun:
+    """Restore the rows as they were before an applied run.
+
+    Only the newest applied run of its community, kind and source can be rolled
+    back, since a later run was computed against this run's rows.
+    """
+    with factory() as session:
+        run = get_run(session, run_id)
+        community_id, kind = run.community_id, run.kind
+    holder = leases.acquire(factory, _lease_name(community_id, kind))
+    try:
+        with transaction(factory) as session:
+            run = get_run(session, run_id)
+            if run.status != "applied" or run.before_state is None:
+                raise Conflict(
+                    f"run {run_id} is {run.status}; only an applied run can be "
+                    "rolled back"
+                )
+            newest = newest_applied_id(session, run)
+            if newest != run.id:
+                raise Conflict(
+                    f"run {run_id} is not the newest applied {run.kind} run of its "
+                    f"community; roll back run {newest} first"
+                )
+            spec = get_kind(run.kind)
+            restored = restore_before_state(
+                session,
+                spec,
+                (run.community_id, run.source),
+                other_source(run.source),
+                run.before_state,
+            )
+            run.status = "rolled_back"
+            community = session.get(Community, run.community_id)
+            audit.record(
+                session,
+                "import.rollback",
+                community=community,
+                kind=run.kind,
+                run_id=run.id,
+                file=run.file_name,
+                restored=restored,
+            )
+            log.info("rolled back %s run %s: %s", run.kind, run.id, restored)
+            return run
+    finally:
+        leases.release(factory, _lease_name(community_id, kind), holder)
+
+
+def list_runs(
+    session: Session,
+    community: Community | None = None,
+    status: str | None = None,
+    limit: int = 100,
+) -> list[ImportRun]:
+    """Return runs newest first, optionally of one community or status."""
+    query = select(ImportRun).order_by(ImportRun.id.desc()).limit(limit)
+    if community is not None:
+        query = query.where(ImportRun.community_id == community.id)
+    if status is not None:
+        query = query.where(ImportRun.status == status)
+    return list(session.scalars(query))

@@ -1,0 +1,40 @@
+"""All tables of penji-tui; importing this package registers them on ``Base``."""
+
+from backend.models.base import Base, utcnow
+from backend.models.imports import AuditEvent, ImportRun, Lease
+from backend.models.roster import (
+    SOURCES,
+    Course,
+    CourseGrade,
+    Enrollment,
+    Provider,
+    Student,
+    StudentMetadata,
+)
+from backend.models.school import (
+    ELIGIBILITY_VALUES,
+    INTEGRATION_KINDS,
+    Community,
+    IntegrationSetting,
+    School,
+)
+
+__all__ = [
+    "ELIGIBILITY_VALUES",
+    "INTEGRATION_KINDS",
+    "SOURCES",
+    "AuditEvent",
+    "Base",
+    "Community",
+    "Course",
+    "CourseGrade",
+    "Enrollment",
+    "ImportRun",
+    "IntegrationSetting",
+    "Lease",
+    "Provider",
+    "School",
+    "Student",
+    "StudentMetadata",
+    "utcnow",
+]

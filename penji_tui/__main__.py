@@ -1,0 +1,3 @@
+from penji_tui.cli import main
+
+raise SystemExit(main())

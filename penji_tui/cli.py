@@ -1,0 +1,83 @@
+"""The ``penji-tui`` command line.
+
+Heavy modules (SQLAlchemy, Textual) are imported inside each command, so that
+``penji-tui --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from penji_tui import __version__
+from penji_tui.commands import demo, imports, roster
+
+log = logging.getLogger("penji_tui")
+
+EXIT_FAILED = 2
+EXIT_UNEXPECTED = 70
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="penji-tui",
+        description=(
+            "Console and command line for the IT integrations of Penji communities. "
+            "With no command, opens the console."
+        ),
+    )
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        help="SQLAlchemy database URL (default: $PENJI_DATABASE_URL, else a SQLite "
+        "file in the user data folder)",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__}"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    roster.register(commands)
+    imports.register(commands)
+    demo.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from penji_tui.config import setup_file_logging
+
+    log_path = setup_file_logging("penji-tui", args.verbose)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        from penji_tui.commands.console import open_console
+
+        handler = open_console
+    return run_handler(handler, args, log_path)
+
+
+def run_handler(handler: object, args: argparse.Namespace, log_path: object) -> int:
+    """Run a command; print failures in words, never as a traceback."""
+    from backend.db import DatabaseError
+    from backend.errors import PenjiError
+
+    try:
+        return int(handler(args))  # type: ignore[operator]
+    except (PenjiError, DatabaseError) as error:
+        log.warning("%s failed: %s", args.command, error)
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:
+        log.exception("unexpected failure in %s", args.command)
+        print(
+            f"error: unexpected failure ({type(error).__name__}: {error}); "
+            f"details are in {log_path}",
+            file=sys.stderr,
+        )
+        return EXIT_UNEXPECTED
