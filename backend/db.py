@@ -51,28 +51,32 @@ def _alembic_config(engine: Engine) -> Any:
     return config
 
 
-def head_revision() -> str:
-    """Return the newest migration revision shipped with this version."""
+def head_revisions() -> set[str]:
+    """Return the newest migration revisions shipped with this version.
+
+    Areas of the product add their tables in migrations of their own, so the
+    history may have several heads; every one of them is applied.
+    """
     from alembic.script import ScriptDirectory
 
     config = _alembic_config(create_engine("sqlite://"))
-    head = ScriptDirectory.from_config(config).get_current_head()
-    if head is None:
+    heads = set(ScriptDirectory.from_config(config).get_heads())
+    if not heads:
         raise DatabaseError("no schema migrations found; reinstall penji-tui")
-    return head
+    return heads
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision; does nothing when it is current."""
+    """Bring the schema to the newest revisions; does nothing when it is current."""
     from alembic import command
     from alembic.runtime.migration import MigrationContext
 
     with engine.connect() as connection:
-        current = MigrationContext.configure(connection).get_current_revision()
-    if current == head_revision():
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    if current == head_revisions():
         return
-    log.info("migrating database schema from %s", current or "empty")
-    command.upgrade(_alembic_config(engine), "head")
+    log.info("migrating database schema from %s", sorted(current) or "empty")
+    command.upgrade(_alembic_config(engine), "heads")
 
 
 def open_database(url: str) -> sessionmaker[Session]:

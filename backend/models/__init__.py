@@ -1,5 +1,12 @@
 """All tables of penji-tui; importing this package registers them on ``Base``."""
 
+from backend.models.activity import (
+    DropInCheckIn,
+    Membership,
+    ProviderSignUp,
+    TutoringSession,
+    User,
+)
 from backend.models.base import Base, utcnow
 from backend.models.imports import AuditEvent, ImportRun, Lease
 from backend.models.roster import (
@@ -28,13 +35,18 @@ __all__ = [
     "Community",
     "Course",
     "CourseGrade",
+    "DropInCheckIn",
     "Enrollment",
     "ImportRun",
     "IntegrationSetting",
     "Lease",
+    "Membership",
     "Provider",
+    "ProviderSignUp",
     "School",
     "Student",
     "StudentMetadata",
+    "TutoringSession",
+    "User",
     "utcnow",
 ]
