@@ -25,6 +25,13 @@ from backend.models.school import (
     IntegrationSetting,
     School,
 )
+from backend.models.sso import (
+    ShareLink,
+    SsoConfig,
+    SsoRequest,
+    SsoSeenAssertion,
+    SsoTestResponse,
+)
 
 __all__ = [
     "ELIGIBILITY_VALUES",
@@ -44,6 +51,11 @@ __all__ = [
     "Provider",
     "ProviderSignUp",
     "School",
+    "ShareLink",
+    "SsoConfig",
+    "SsoRequest",
+    "SsoSeenAssertion",
+    "SsoTestResponse",
     "Student",
     "StudentMetadata",
     "TutoringSession",
