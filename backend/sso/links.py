@@ -234,17 +234,22 @@ def where_will_user_land(
         select(SsoConfig.id).where(SsoConfig.school_id == school.id)
     ).first()
     sign_in = None if signed_in else ("sso" if has_sso else "password")
+    if sign_in == "sso" and user is not None and user.has_password:
+        # The website and app still accept the password; a share link does not.
+        prefix = "used a password before SSO, so signs in through SSO first; "
+    else:
+        prefix = ""
 
     if link.community_id is not None:
         community = session.get(Community, link.community_id)
         assert community is not None
         landing = _eligible(session, community, user, sign_in)
-        return _with_reason(landing, "community link")
+        return _with_reason(landing, prefix + "community link")
 
     target, why = _school_target(session, school, user, signed_in)
     if target is None:
-        return Landing("choose_community", None, sign_in, why)
-    return _with_reason(_eligible(session, target, user, sign_in), why)
+        return Landing("choose_community", None, sign_in, prefix + why)
+    return _with_reason(_eligible(session, target, user, sign_in), prefix + why)
 
 
 def _with_reason(landing: Landing, why: str) -> Landing:

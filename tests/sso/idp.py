@@ -19,11 +19,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from saml2 import BINDING_HTTP_REDIRECT, samlp
 from saml2.config import IdPConfig
-from saml2.s_utils import factory as saml_factory
 from saml2.saml import AUTHN_PASSWORD_PROTECTED, NAME_FORMAT_URI, NameID
 from saml2.server import Server
 from saml2.sigver import pre_signature_part, signed_instance_factory
-from saml2.s_utils import sid
 from saml2.xmldsig import DIGEST_SHA1, DIGEST_SHA256, SIG_RSA_SHA1, SIG_RSA_SHA256
 
 from backend.sso.keys import pem_body
@@ -192,7 +190,9 @@ def class_name(instance: Any) -> str:
     return f"{instance.c_namespace}:{instance.c_tag}"
 
 
-def shift_times(not_before: timedelta, not_on_or_after: timedelta) -> Callable[[Any], None]:
+def shift_times(
+    not_before: timedelta, not_on_or_after: timedelta
+) -> Callable[[Any], None]:
     """Return a change that moves an assertion's validity window against now."""
 
     def change(response: Any) -> None:
@@ -206,6 +206,3 @@ def shift_times(not_before: timedelta, not_on_or_after: timedelta) -> Callable[[
             )
 
     return change
-
-
-__all__ = ["saml_factory", "sid"]
