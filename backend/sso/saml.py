@@ -199,6 +199,9 @@ def sp_metadata(settings: SpSettings) -> str:
     descriptor.extensions.add_extension_element(SigningMethod(algorithm=RSA_SHA256))
 
     sp = descriptor.spsso_descriptor
+    # A signed response is accepted too, but a signed assertion is what IdPs
+    # should send, so the metadata asks for it.
+    sp.want_assertions_signed = "true"
     requested = [
         md.RequestedAttribute(
             name=name,
