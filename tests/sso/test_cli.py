@@ -32,9 +32,7 @@ def test_setup_prints_endpoints(cli_db: str, capsys: pytest.CaptureFixture) -> N
     assert "link to school: https://web.penjiapp.com/s/" in out
 
 
-def test_metadata_copy_uses_osc52(
-    cli_db: str, capsys: pytest.CaptureFixture
-) -> None:
+def test_metadata_copy_uses_osc52(cli_db: str, capsys: pytest.CaptureFixture) -> None:
     main(["--db", cli_db, "sso", "setup", "uni"])
     capsys.readouterr()
     assert main(["--db", cli_db, "sso", "metadata", "uni", "--copy"]) == 0
@@ -58,9 +56,7 @@ def test_idp_file_preview(
     assert "warning:" in out
 
 
-def test_set_unknown_setting_fails(
-    cli_db: str, capsys: pytest.CaptureFixture
-) -> None:
+def test_set_unknown_setting_fails(cli_db: str, capsys: pytest.CaptureFixture) -> None:
     main(["--db", cli_db, "sso", "setup", "uni"])
     assert main(["--db", cli_db, "sso", "set", "uni", "colour=blue"]) == 2
     assert "unknown SSO setting" in capsys.readouterr().err

@@ -1,0 +1,438 @@
+"""A school's SAML SSO: set-up, IdP metadata, test logins and share links.
+
+Every backend call runs in a thread worker that posts ``SsoJobFinished`` or
+``SsoJobFailed``; handlers update the widgets on the event loop.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from backend.db import transaction
+from backend.errors import PenjiError
+from screens.sso_modals import LineModal, PasteModal
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SsoPage:
+    """What the SSO screen shows, as plain lines loaded in one transaction."""
+
+    set_up: bool
+    state: list[str]
+    idp: list[str]
+    links: list[tuple[str, str]]
+
+
+class SsoJobFinished(Message):
+    """A backend job of the SSO screen returned ``result``."""
+
+    def __init__(self, result: Any, done: Callable[[Any], None]) -> None:
+        super().__init__()
+        self.result = result
+        self.done = done
+
+
+class SsoJobFailed(Message):
+    """A backend job of the SSO screen raised; ``text`` is for staff."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+def load_page(session: Session, slug: str) -> SsoPage:
+    from backend.services.schools import get_school
+    from backend.sso import service
+    from backend.sso.links import ensure_links, school_links
+    from backend.sso.report import config_lines, idp_lines
+    from backend.sso.saml import sp_acs_url, sp_entity_id
+
+    school = get_school(session, slug)
+    config = service.get_config(session, school)
+    if config is None:
+        return SsoPage(False, ["SSO is not set up. Press s to set it up."], [], [])
+    ensure_links(session, school)
+    state = config_lines(
+        config, sp_entity_id(config.base_url, slug), sp_acs_url(config.base_url, slug)
+    )
+    preview = service.idp_preview(config)
+    idp = idp_lines(preview) if preview else ["No IdP metadata yet. Press i."]
+    return SsoPage(True, state, idp, school_links(session, slug))
+
+
+def store_idp(session: Session, slug: str, text: str) -> list[str]:
+    """Store IdP metadata given as XML, an HTTPS URL or a file path."""
+    from backend.sso import service
+    from backend.sso.metadata import fetch_metadata
+    from backend.sso.report import idp_lines
+
+    if text.startswith("<"):
+        data, source = text.encode(), "pasted"
+    elif text.lower().startswith(("https://", "http://")):
+        data, source = fetch_metadata(text), f"url {text}"
+    else:
+        path = Path(text).expanduser()
+        if not path.is_file():
+            raise PenjiError(f"file {path} not found; paste the XML, a path or a URL")
+        data, source = path.read_bytes(), f"file {path}"
+    return idp_lines(service.set_idp_metadata(session, slug, data, source))
+
+
+def change_setting(session: Session, slug: str, line: str) -> str:
+    from backend.errors import InvalidValue
+    from backend.sso import service
+
+    name, sep, value = line.partition("=")
+    if not sep or not name.strip():
+        raise InvalidValue(f"invalid setting {line!r}; write NAME=VALUE")
+    old = service.update_settings(session, slug, **{name.strip(): value.strip()})
+    return f"{name.strip()} changed" if old else f"{name.strip()} unchanged"
+
+
+def land(session: Session, slug: str, line: str) -> list[str]:
+    from backend.sso.links import school_links, where_will_user_land
+
+    words = line.split()
+    target = words[0] if words else "school"
+    email = next((w for w in words[1:] if "@" in w), None)
+    signed_in = "signed-in" in words[1:]
+    links = dict(school_links(session, slug))
+    if target not in links:
+        raise PenjiError(
+            f"no share link for {target!r}; use school or one of: "
+            + ", ".join(name for name in links if name != "school")
+        )
+    landing = where_will_user_land(session, links[target], email, signed_in)
+    who = email or "a new user"
+    state = "signed in" if signed_in else "signed out"
+    return [
+        f"{who}, {state}, following the {target} link:",
+        f"sign-in: {landing.sign_in or 'none, already signed in'}",
+        f"outcome: {landing.outcome} {landing.community_slug or ''}".rstrip(),
+        f"why: {landing.reason}",
+    ]
+
+
+class SsoScreen(Screen[None]):
+    """Set up and prove a school's SAML SSO, and manage its share links."""
+
+    CSS_PATH = "sso.tcss"
+    HELP = """
+SSO is set once per school. Set it up (s), send the SP metadata to the school's
+IT (m copies it, w writes a file), load their IdP metadata (i), then prove a
+login end to end: t makes the AuthnRequest URL, p checks a SAMLResponse pasted
+from the browser's network tab, or run 'penji-tui sso listen'. Share links are
+below; y copies the school link, o rotates it, a shows where a user lands.
+"""
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("s", "setup", "Set up"),
+        Binding("m", "copy_metadata", "Copy SP metadata"),
+        Binding("w", "write_metadata", "Write SP metadata"),
+        Binding("i", "idp", "IdP metadata"),
+        Binding("e", "edit", "Setting"),
+        Binding("t", "test_url", "Test URL"),
+        Binding("p", "paste_response", "Check response"),
+        Binding("r", "responses", "Last responses"),
+        Binding("y", "copy_link", "Copy link"),
+        Binding("o", "rotate", "Rotate link"),
+        Binding("a", "land", "Where lands?"),
+        Binding("ctrl+r", "refresh", "Refresh"),
+    ]
+
+    def __init__(
+        self, school_slug: str, factory: sessionmaker[Session] | None = None
+    ) -> None:
+        super().__init__()
+        self.school_slug = school_slug
+        self._factory = factory
+        self.page: SsoPage | None = None
+
+    @property
+    def factory(self) -> sessionmaker[Session]:
+        return self._factory or self.app.factory  # type: ignore[attr-defined]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll():
+            yield Static("Loading...", id="state", markup=False)
+            yield Static("", id="idp", markup=False)
+            yield Static("", id="links", markup=False)
+            yield Static("", id="result", markup=False)
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.title = f"SSO: {self.school_slug}"
+        self.action_refresh()
+
+    def run_backend(
+        self,
+        name: str,
+        job: Callable[..., Any],
+        *args: Any,
+        done: Callable[[Any], None],
+        in_session: bool = True,
+    ) -> None:
+        """Run ``job(session, *args)`` in a thread, in one committed transaction.
+
+        With ``in_session=False`` the job gets the session factory instead, for
+        services that open their own transactions.
+        """
+        factory = self.factory
+
+        def work() -> None:
+            try:
+                if in_session:
+                    with transaction(factory) as session:
+                        result = job(session, *args)
+                else:
+                    result = job(factory, *args)
+            except PenjiError as error:
+                self.post_message(SsoJobFailed(str(error)))
+                return
+            except Exception as error:
+                log.exception("%s failed for school %s", name, self.school_slug)
+                self.post_message(
+                    SsoJobFailed(f"{name} failed ({type(error).__name__}); see the log")
+                )
+                return
+            self.post_message(SsoJobFinished(result, done))
+
+        self.run_worker(work, name=name, group="sso", thread=True)
+
+    def on_sso_job_finished(self, message: SsoJobFinished) -> None:
+        message.stop()
+        message.done(message.result)
+
+    def on_sso_job_failed(self, message: SsoJobFailed) -> None:
+        message.stop()
+        self.notify(message.text, title="Failed", severity="error", timeout=10)
+
+    def show_result(self, lines: list[str]) -> None:
+        self.query_one("#result", Static).update("\n".join(lines))
+
+    def action_refresh(self) -> None:
+        self.run_backend(
+            "Loading SSO", load_page, self.school_slug, done=self.show_page
+        )
+
+    def show_page(self, page: SsoPage) -> None:
+        self.page = page
+        self.query_one("#state", Static).update("\n".join(page.state))
+        self.query_one("#idp", Static).update("\n".join(page.idp))
+        links = [
+            f"Link to {'School' if t == 'school' else t}: {u}" for t, u in page.links
+        ]
+        self.query_one("#links", Static).update("\n".join(links))
+
+    def _refresh_after(self, text: str) -> Callable[[Any], None]:
+        def done(_result: Any) -> None:
+            self.notify(text)
+            self.action_refresh()
+
+        return done
+
+    def action_setup(self) -> None:
+        from backend.sso.service import setup_sso
+
+        self.run_backend(
+            "Setting up SSO",
+            setup_sso,
+            self.school_slug,
+            done=self._refresh_after("SSO is set up"),
+        )
+
+    def action_copy_metadata(self) -> None:
+        from backend.sso.service import export_sp_metadata
+
+        def copy(xml: str) -> None:
+            self.app.copy_to_clipboard(xml)
+            self.notify("Copied the SP metadata (OSC 52)")
+
+        self.run_backend(
+            "Exporting SP metadata", export_sp_metadata, self.school_slug, done=copy
+        )
+
+    def action_write_metadata(self) -> None:
+        from backend.sso.service import export_sp_metadata
+
+        path = Path.cwd() / f"sp-metadata-{self.school_slug}.xml"
+
+        def write(xml: str) -> None:
+            path.write_text(xml, encoding="utf-8")
+            self.notify(f"Wrote the SP metadata to {path}")
+
+        self.run_backend(
+            "Exporting SP metadata", export_sp_metadata, self.school_slug, done=write
+        )
+
+    def action_idp(self) -> None:
+        def chosen(text: str | None) -> None:
+            if text:
+                self.run_backend(
+                    "Loading IdP metadata",
+                    store_idp,
+                    self.school_slug,
+                    text,
+                    done=self._idp_stored,
+                )
+
+        self.app.push_screen(
+            PasteModal(
+                "IdP metadata",
+                "Paste the XML, or give a file path or an https:// URL. Ctrl+S loads.",
+            ),
+            chosen,
+        )
+
+    def _idp_stored(self, lines: list[str]) -> None:
+        self.notify("Stored the IdP metadata")
+        self.show_result(lines)
+        self.action_refresh()
+
+    def action_edit(self) -> None:
+        def chosen(line: str | None) -> None:
+            if line:
+                self.run_backend(
+                    "Changing SSO",
+                    change_setting,
+                    self.school_slug,
+                    line,
+                    done=lambda text: self._refresh_after(text)(None),
+                )
+
+        self.app.push_screen(
+            LineModal(
+                "Change a setting: username_attribute, email_attribute, "
+                "student_id_attribute, email_domains, allow_idp_initiated, "
+                "clock_skew_seconds, name_id_format, base_url",
+                "email_domains=uni.edu",
+            ),
+            chosen,
+        )
+
+    def action_test_url(self) -> None:
+        from backend.sso.service import start_test_login
+
+        def show(found: tuple[str, str]) -> None:
+            request_id, url = found
+            self.app.copy_to_clipboard(url)
+            self.show_result([f"Test login {request_id}: open this URL (copied):", url])
+
+        self.run_backend(
+            "Making the test URL",
+            start_test_login,
+            self.school_slug,
+            done=show,
+            in_session=False,
+        )
+
+    def action_paste_response(self) -> None:
+        from backend.sso.report import result_lines
+        from backend.sso.service import check_test_response
+
+        def check(factory: sessionmaker[Session], slug: str, text: str) -> list[str]:
+            return result_lines(check_test_response(factory, slug, text))
+
+        def chosen(text: str | None) -> None:
+            if text:
+                self.run_backend(
+                    "Checking the response",
+                    check,
+                    self.school_slug,
+                    text,
+                    done=self.show_result,
+                    in_session=False,
+                )
+
+        self.app.push_screen(
+            PasteModal(
+                "SAMLResponse",
+                "Paste the SAMLResponse value (base64) from the browser's network "
+                "tab, the POST to the ACS URL. Ctrl+S checks it.",
+            ),
+            chosen,
+        )
+
+    def action_responses(self) -> None:
+        from backend.sso.service import recent_responses
+
+        def lines(session: Session, slug: str) -> list[str]:
+            rows = recent_responses(session, slug, limit=20)
+            if not rows:
+                return ["No test-login responses kept yet."]
+            return [
+                f"{r.id}  {r.received_at:%Y-%m-%d %H:%M:%S}  {r.via:<6}  "
+                + ("accepted" if r.accepted else f"refused: {r.failure}")
+                for r in rows
+            ] + ["Show one, decoded: penji-tui sso responses SLUG --show ID"]
+
+        self.run_backend(
+            "Loading responses", lines, self.school_slug, done=self.show_result
+        )
+
+    def action_copy_link(self) -> None:
+        links = dict(self.page.links) if self.page else {}
+        if "school" not in links:
+            self.notify("No school link yet: set up SSO first", severity="warning")
+            return
+        self.app.copy_to_clipboard(links["school"])
+        self.notify(f"Copied Link to School: {links['school']}")
+
+    def action_rotate(self) -> None:
+        from backend.sso.links import rotate_link
+
+        def confirmed(line: str | None) -> None:
+            if line is None:
+                return
+            community = None if line in ("", "school") else line
+            self.run_backend(
+                "Rotating the link",
+                rotate_link,
+                self.school_slug,
+                community,
+                done=self._refresh_after("Rotated: the old link no longer works"),
+            )
+
+        self.app.push_screen(
+            LineModal(
+                "Rotate which link? The old link stops working at once.",
+                "school or a community slug",
+                "school",
+            ),
+            confirmed,
+        )
+
+    def action_land(self) -> None:
+        def chosen(line: str | None) -> None:
+            if line:
+                self.run_backend(
+                    "Applying the landing rules",
+                    land,
+                    self.school_slug,
+                    line,
+                    done=self.show_result,
+                )
+
+        self.app.push_screen(
+            LineModal(
+                "Where will this user land? LINK [EMAIL] [signed-in]",
+                "school jdoe@uni.edu signed-in",
+                "school ",
+            ),
+            chosen,
+        )
