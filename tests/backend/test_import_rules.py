@@ -264,7 +264,7 @@ def test_metadata_column_dropped_by_it_shows_as_change(
     first = csv_bytes("Student ID,Major,Holds", ["1,Bio,", "2,Chem,Bursar"])
     run_import(factory, "student_metadata", first)
     second = csv_bytes("Student ID,Major", ["1,Bio", "2,Chem"])
-    preview, run = run_import(factory, "student_metadata", second, force=True)
+    preview, _ = run_import(factory, "student_metadata", second, force=True)
     assert preview.diff.fields == ("student_key", "major", "holds")
     assert preview.diff.changed == ["2"]
     with factory() as session:
