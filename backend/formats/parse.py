@@ -185,7 +185,7 @@ def parse_bytes(
     """
     parsed = ParsedFile(spec=spec, file_name=file_name)
     if not data.strip():
-        parsed.errors.add(0, "", "the file is empty; expected a header line and rows")
+        parsed.errors.add(1, "", "the file is empty; expected a header line and rows")
         return parsed
     text = decode_bytes(data, parsed.errors, parsed.warnings)
     if text is None:
@@ -196,7 +196,7 @@ def parse_bytes(
         _read_records(reader, parsed, keep_fields)
     except csv.Error as error:
         parsed.errors.add(
-            reader.line_num,
+            max(1, reader.line_num),
             "",
             f"the file is not valid CSV here ({error}); check the quoting of this "
             "line: a quote inside a value must be doubled",
@@ -226,7 +226,7 @@ def _read_records(
     headers = _read_header(reader, parsed)
     if headers is None:
         if not parsed.errors:
-            parsed.errors.add(0, "", "the file has no header line")
+            parsed.errors.add(1, "", "the file has no header line")
         return
     parsed.headers = headers
     if len(headers) == 1 and not _check_delimiter(headers[0], parsed):
@@ -240,7 +240,7 @@ def _read_records(
 
     if not parsed.rows and not parsed.errors:
         parsed.errors.add(
-            0, "", "the file has a header but no data rows; nothing to import"
+            2, "", "the file has a header but no data rows; nothing to import"
         )
 
 
