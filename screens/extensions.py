@@ -51,17 +51,17 @@ class Fact:
     copy: bool = False
 
 
-def _sso_placeholder(session: Session, school: School) -> list[Fact]:
-    # NOTE: replaced by the SSO screen's own fact function once SSO is built.
-    return [
-        Fact("SSO", "not set up"),
-        Fact("Link to School", "created when SSO is set up"),
-    ]
+def _sso_facts(session: Session, school: School) -> list[Fact]:
+    from screens.sso_facts import sso_facts
+
+    return sso_facts(session, school)
 
 
-SCHOOL_SCREENS: list[ScreenEntry] = []
+SCHOOL_SCREENS: list[ScreenEntry] = [
+    ScreenEntry("s", "SSO", "Set up SAML SSO and share links", "screens.sso:SsoScreen"),
+]
 COMMUNITY_SCREENS: list[ScreenEntry] = []
-SCHOOL_FACTS: list[Callable[[Session, School], list[Fact]]] = [_sso_placeholder]
+SCHOOL_FACTS: list[Callable[[Session, School], list[Fact]]] = [_sso_facts]
 
 
 def find(entries: list[ScreenEntry], key: str) -> ScreenEntry:

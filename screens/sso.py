@@ -1,7 +1,7 @@
 """A school's SAML SSO: set-up, IdP metadata, test logins and share links.
 
-Every backend call runs in a thread worker that posts ``SsoJobFinished`` or
-``SsoJobFailed``; handlers update the widgets on the event loop.
+Every backend call runs in a thread worker through ``JobRunner``; its result
+reaches a handler on the event loop, which updates the widgets.
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from backend.db import transaction
 from backend.errors import PenjiError
+from screens.dialogs import ConfirmModal
 from screens.sso_modals import LineModal, PasteModal
+from screens.work import JobRunner
 
 log = logging.getLogger(__name__)
 
@@ -35,23 +35,6 @@ class SsoPage:
     state: list[str]
     idp: list[str]
     links: list[tuple[str, str]]
-
-
-class SsoJobFinished(Message):
-    """A backend job of the SSO screen returned ``result``."""
-
-    def __init__(self, result: Any, done: Callable[[Any], None]) -> None:
-        super().__init__()
-        self.result = result
-        self.done = done
-
-
-class SsoJobFailed(Message):
-    """A backend job of the SSO screen raised; ``text`` is for staff."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.text = text
 
 
 def load_page(session: Session, slug: str) -> SsoPage:
@@ -127,7 +110,7 @@ def land(session: Session, slug: str, line: str) -> list[str]:
     ]
 
 
-class SsoScreen(Screen[None]):
+class SsoScreen(JobRunner, Screen[None]):
     """Set up and prove a school's SAML SSO, and manage its share links."""
 
     CSS_PATH = "sso.tcss"
@@ -154,17 +137,14 @@ below; y copies the school link, o rotates it, a shows where a user lands.
         Binding("ctrl+r", "refresh", "Refresh"),
     ]
 
-    def __init__(
-        self, school_slug: str, factory: sessionmaker[Session] | None = None
-    ) -> None:
+    def __init__(self, school_slug: str) -> None:
         super().__init__()
         self.school_slug = school_slug
-        self._factory = factory
         self.page: SsoPage | None = None
 
     @property
     def factory(self) -> sessionmaker[Session]:
-        return self._factory or self.app.factory  # type: ignore[attr-defined]
+        return self.app.factory  # type: ignore[attr-defined,no-any-return]
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -179,54 +159,11 @@ below; y copies the school link, o rotates it, a shows where a user lands.
         self.title = f"SSO: {self.school_slug}"
         self.action_refresh()
 
-    def run_backend(
-        self,
-        name: str,
-        job: Callable[..., Any],
-        *args: Any,
-        done: Callable[[Any], None],
-        in_session: bool = True,
-    ) -> None:
-        """Run ``job(session, *args)`` in a thread, in one committed transaction.
-
-        With ``in_session=False`` the job gets the session factory instead, for
-        services that open their own transactions.
-        """
-        factory = self.factory
-
-        def work() -> None:
-            try:
-                if in_session:
-                    with transaction(factory) as session:
-                        result = job(session, *args)
-                else:
-                    result = job(factory, *args)
-            except PenjiError as error:
-                self.post_message(SsoJobFailed(str(error)))
-                return
-            except Exception as error:
-                log.exception("%s failed for school %s", name, self.school_slug)
-                self.post_message(
-                    SsoJobFailed(f"{name} failed ({type(error).__name__}); see the log")
-                )
-                return
-            self.post_message(SsoJobFinished(result, done))
-
-        self.run_worker(work, name=name, group="sso", thread=True)
-
-    def on_sso_job_finished(self, message: SsoJobFinished) -> None:
-        message.stop()
-        message.done(message.result)
-
-    def on_sso_job_failed(self, message: SsoJobFailed) -> None:
-        message.stop()
-        self.notify(message.text, title="Failed", severity="error", timeout=10)
-
     def show_result(self, lines: list[str]) -> None:
         self.query_one("#result", Static).update("\n".join(lines))
 
     def action_refresh(self) -> None:
-        self.run_backend(
+        self.run_in_session(
             "Loading SSO", load_page, self.school_slug, done=self.show_page
         )
 
@@ -249,7 +186,7 @@ below; y copies the school link, o rotates it, a shows where a user lands.
     def action_setup(self) -> None:
         from backend.sso.service import setup_sso
 
-        self.run_backend(
+        self.run_in_session(
             "Setting up SSO",
             setup_sso,
             self.school_slug,
@@ -263,7 +200,7 @@ below; y copies the school link, o rotates it, a shows where a user lands.
             self.app.copy_to_clipboard(xml)
             self.notify("Copied the SP metadata (OSC 52)")
 
-        self.run_backend(
+        self.run_in_session(
             "Exporting SP metadata", export_sp_metadata, self.school_slug, done=copy
         )
 
@@ -276,14 +213,14 @@ below; y copies the school link, o rotates it, a shows where a user lands.
             path.write_text(xml, encoding="utf-8")
             self.notify(f"Wrote the SP metadata to {path}")
 
-        self.run_backend(
+        self.run_in_session(
             "Exporting SP metadata", export_sp_metadata, self.school_slug, done=write
         )
 
     def action_idp(self) -> None:
         def chosen(text: str | None) -> None:
             if text:
-                self.run_backend(
+                self.run_in_session(
                     "Loading IdP metadata",
                     store_idp,
                     self.school_slug,
@@ -307,7 +244,7 @@ below; y copies the school link, o rotates it, a shows where a user lands.
     def action_edit(self) -> None:
         def chosen(line: str | None) -> None:
             if line:
-                self.run_backend(
+                self.run_in_session(
                     "Changing SSO",
                     change_setting,
                     self.school_slug,
@@ -333,12 +270,12 @@ below; y copies the school link, o rotates it, a shows where a user lands.
             self.app.copy_to_clipboard(url)
             self.show_result([f"Test login {request_id}: open this URL (copied):", url])
 
-        self.run_backend(
+        self.run_job(
             "Making the test URL",
             start_test_login,
+            self.factory,
             self.school_slug,
             done=show,
-            in_session=False,
         )
 
     def action_paste_response(self) -> None:
@@ -350,13 +287,13 @@ below; y copies the school link, o rotates it, a shows where a user lands.
 
         def chosen(text: str | None) -> None:
             if text:
-                self.run_backend(
+                self.run_job(
                     "Checking the response",
                     check,
+                    self.factory,
                     self.school_slug,
                     text,
                     done=self.show_result,
-                    in_session=False,
                 )
 
         self.app.push_screen(
@@ -381,7 +318,7 @@ below; y copies the school link, o rotates it, a shows where a user lands.
                 for r in rows
             ] + ["Show one, decoded: penji-tui sso responses SLUG --show ID"]
 
-        self.run_backend(
+        self.run_in_session(
             "Loading responses", lines, self.school_slug, done=self.show_result
         )
 
@@ -396,31 +333,42 @@ below; y copies the school link, o rotates it, a shows where a user lands.
     def action_rotate(self) -> None:
         from backend.sso.links import rotate_link
 
-        def confirmed(line: str | None) -> None:
+        def rotate(community: str | None, confirmed: bool | None) -> None:
+            if confirmed:
+                self.run_in_session(
+                    "Rotating the link",
+                    rotate_link,
+                    self.school_slug,
+                    community,
+                    done=self._refresh_after("Rotated: the old link no longer works"),
+                )
+
+        def chosen(line: str | None) -> None:
             if line is None:
                 return
-            community = None if line in ("", "school") else line
-            self.run_backend(
-                "Rotating the link",
-                rotate_link,
-                self.school_slug,
-                community,
-                done=self._refresh_after("Rotated: the old link no longer works"),
+            community = None if line == "school" else line
+            body = (
+                f"The current link to {line} stops working at once; everyone who "
+                "has it needs the new one."
+            )
+            self.app.push_screen(
+                ConfirmModal(f"Rotate the link to {line}?", body, "Rotate"),
+                lambda confirmed: rotate(community, confirmed),
             )
 
         self.app.push_screen(
             LineModal(
-                "Rotate which link? The old link stops working at once.",
+                "Rotate which link: school, or a community slug?",
                 "school or a community slug",
                 "school",
             ),
-            confirmed,
+            chosen,
         )
 
     def action_land(self) -> None:
         def chosen(line: str | None) -> None:
             if line:
-                self.run_backend(
+                self.run_in_session(
                     "Applying the landing rules",
                     land,
                     self.school_slug,

@@ -13,20 +13,22 @@ from textual.widgets import Static, TextArea
 
 from backend.db import transaction
 from backend.sso import service
+from penji_tui.app import PenjiApp
+from screens.school import SchoolScreen
 from screens.sso import SsoScreen
 from tests.helpers import make_community
 from tests.sso.conftest import SsoSchool
 
 
 class SsoApp(App[None]):
-    """Opens the SSO screen of school ``uni`` on the given database."""
+    """Opens the SSO screen of school ``uni``; screens read ``self.factory``."""
 
     def __init__(self, factory: sessionmaker[Session]) -> None:
         super().__init__()
         self.factory = factory
 
     def on_mount(self) -> None:
-        self.push_screen(SsoScreen("uni", self.factory))
+        self.push_screen(SsoScreen("uni"))
 
 
 def text_of(app: App[None], widget_id: str) -> str:
@@ -114,3 +116,42 @@ async def test_screen_where_user_lands(sso_school: SsoSchool) -> None:
         result = text_of(app, "#result")
         assert "outcome: community lc" in result
         assert "sign-in: sso" in result
+
+
+async def test_school_screen_shows_link(sso_school: SsoSchool) -> None:
+    app = PenjiApp(sso_school.factory)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, SchoolScreen)
+        facts = text_of(app, "#facts")
+        assert "on, IdP https://idp.uni.test/idp/shibboleth" in facts
+        await pilot.press("y")
+        await pilot.pause()
+        assert app.clipboard.startswith("https://web.penjiapp.com/s/")
+
+
+async def test_school_screen_opens_sso(sso_school: SsoSchool) -> None:
+    app = PenjiApp(sso_school.factory)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        assert isinstance(app.screen, SsoScreen)
+        assert "SP entity ID" in text_of(app, "#state")
+
+
+async def test_palette_lists_sso(sso_school: SsoSchool) -> None:
+    from screens.palette import ScreenCommands
+
+    app = PenjiApp(sso_school.factory)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        provider = ScreenCommands(app.screen)
+        names = [name for name, _key, _run in provider._commands()]
+        assert "SSO" in names
