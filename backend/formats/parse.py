@@ -280,6 +280,7 @@ def _read_rows(
     # where the columns missing from the file read from.
     simple = all(len(c.indexes) <= 1 and c.joined is None for c in columns)
     cell_indexes = [c.indexes[0] if c.indexes else width for c in columns]
+    padded_width = max(cell_indexes) + 1 if simple else width
     getter = itemgetter(*cell_indexes) if simple else None
     one_column = len(columns) == 1
 
@@ -288,9 +289,9 @@ def _read_rows(
         line = previous_end + 1
         previous_end = reader.line_num
         count = len(record)
-        if count <= width:
-            record = record + [""] * (width + 1 - count)
-        else:
+        if count < padded_width:
+            record = record + [""] * (padded_width - count)
+        elif count > width:
             extra = [cell for cell in record[width:] if cell.strip()]
             if extra:
                 warnings.add(
