@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.db import transaction
-from backend.demo import generate
+from backend.demo import generate, users
 from backend.imports import service
 from backend.models import School
 from backend.services import integrations, schools
@@ -118,4 +118,8 @@ def load_demo(factory: sessionmaker[Session]) -> DemoFiles:
             "custom",
             generate.providers_csv(rng, courses, 40, DOMAIN),
         )
+    with transaction(factory) as session:
+        school = schools.get_school(session, SCHOOL_SLUG)
+        count = users.add_users(session, random.Random(SEED + 2), school, everyone)
+        log.info("added %d demo users with joins and last activity", count)
     return DemoFiles(first_slug, next_students)
