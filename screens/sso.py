@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class SsoPage:
-    """What the SSO screen shows, as plain lines loaded in one transaction."""
+    """The content of the SSO screen, as plain lines loaded in one transaction."""
 
     set_up: bool
     state: list[str]
@@ -100,10 +100,10 @@ def land(session: Session, slug: str, line: str) -> list[str]:
             + ", ".join(name for name in links if name != "school")
         )
     landing = where_will_user_land(session, links[target], email, signed_in)
-    who = email or "a new user"
+    user_text = email or "a new user"
     state = "signed in" if signed_in else "signed out"
     return [
-        f"{who}, {state}, following the {target} link:",
+        f"{user_text}, {state}, following the {target} link:",
         f"sign-in: {landing.sign_in or 'none, already signed in'}",
         f"outcome: {landing.outcome} {landing.community_slug or ''}".rstrip(),
         f"why: {landing.reason}",
@@ -314,7 +314,7 @@ below; y copies the school link, o rotates it, a shows where a user lands.
                 return ["No test-login responses kept yet."]
             return [
                 f"{r.id}  {r.received_at:%Y-%m-%d %H:%M:%S}  {r.via:<6}  "
-                + ("accepted" if r.accepted else f"refused: {r.failure}")
+                + ("accepted" if r.accepted else f"rejected: {r.failure}")
                 for r in rows
             ] + ["Show one, decoded: penji-tui sso responses SLUG --show ID"]
 

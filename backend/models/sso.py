@@ -56,7 +56,7 @@ class SsoSeenAssertion(Base):
     """An assertion ID already accepted: the replay cache.
 
     Rows are kept until ``expires_at``, the assertion's NotOnOrAfter plus the
-    clock skew allowance, after which the assertion is refused as expired anyway.
+    clock skew allowance, after which the assertion is rejected as expired anyway.
     """
 
     __tablename__ = "sso_seen_assertions"

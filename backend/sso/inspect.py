@@ -75,7 +75,7 @@ def decode_saml_response(text: str | bytes) -> bytes:
     """Decode a SAMLResponse as pasted: base64, URL-encoded form data, or XML.
 
     Browser developer tools show the POST body either as ``SAMLResponse=...``
-    (URL-encoded) or as the bare base64 value; both are accepted, and so is the
+    (URL-encoded) or as the bare base64 value. Both are accepted, and so is the
     decoded XML itself.
     """
     raw = text.decode("utf-8", "replace") if isinstance(text, bytes) else text

@@ -3,9 +3,9 @@
 Landing rules, as Penji applies them to share links:
 
 - A school link takes a signed-in user to the community they were last active
-  in; a signed-out user, after signing in, to their oldest joined community,
-  meaning the earliest created of the communities they joined; a user who
-  joined none to the school's onboarding default community.
+  in. A signed-out user goes, after signing in, to their oldest joined
+  community: the earliest created of the communities they joined. A user who
+  joined none goes to the school's onboarding default community.
 - A community link takes the user to that community.
 - A hidden community, or a ``use_list`` community that does not list the
   user, gives the "not eligible" outcome.
@@ -46,7 +46,7 @@ TOKEN_BYTES = 12
 
 @dataclass(frozen=True)
 class Landing:
-    """Where a share link takes a user, and why.
+    """The destination of a share link for one user, with the reason.
 
     ``outcome`` is ``community`` (land in ``community_slug``), ``not_eligible``,
     ``choose_community`` (no joined community and no onboarding default) or
@@ -233,7 +233,12 @@ def where_will_user_land(
     has_sso = session.scalars(
         select(SsoConfig.id).where(SsoConfig.school_id == school.id)
     ).first()
-    sign_in = None if signed_in else ("sso" if has_sso else "password")
+    if signed_in:
+        sign_in = None
+    elif has_sso:
+        sign_in = "sso"
+    else:
+        sign_in = "password"
     if sign_in == "sso" and user is not None and user.has_password:
         # The website and app still accept the password; a share link does not.
         prefix = "used a password before SSO, so signs in through SSO first; "
@@ -246,14 +251,14 @@ def where_will_user_land(
         landing = _eligible(session, community, user, sign_in)
         return _with_reason(landing, prefix + "community link")
 
-    target, why = _school_target(session, school, user, signed_in)
+    target, rule = _school_target(session, school, user, signed_in)
     if target is None:
-        return Landing("choose_community", None, sign_in, prefix + why)
-    return _with_reason(_eligible(session, target, user, sign_in), prefix + why)
+        return Landing("choose_community", None, sign_in, prefix + rule)
+    return _with_reason(_eligible(session, target, user, sign_in), prefix + rule)
 
 
-def _with_reason(landing: Landing, why: str) -> Landing:
-    reason = f"{why}; {landing.reason}" if landing.reason else why
+def _with_reason(landing: Landing, rule: str) -> Landing:
+    reason = f"{rule}; {landing.reason}" if landing.reason else rule
     return Landing(landing.outcome, landing.community_slug, landing.sign_in, reason)
 
 

@@ -104,14 +104,14 @@ class AcsListener:
             )
         except PenjiError as error:
             log.info("ACS listener for %s: %s", self.school_slug, error)
-            return f"refused: {error}"
+            return f"rejected: {error}"
         with self._lock:
             self.results.append(result)
             if len(self.results) >= self.max_responses:
                 self._done.set()
         if self.on_result is not None:
             self.on_result(result)
-        return ("accepted: " if result.accepted else "refused: ") + result.message
+        return ("accepted: " if result.accepted else "rejected: ") + result.message
 
     def serve(self) -> list[TestLoginResult]:
         """Serve until enough responses arrived or the timeout passed; return them."""

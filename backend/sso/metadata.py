@@ -45,7 +45,7 @@ class SigningCertificate:
 
 @dataclass(frozen=True)
 class IdpPreview:
-    """What an IdP metadata document declares, with its problems."""
+    """The preview of an IdP metadata document, with its problems."""
 
     entity_id: str
     sign_on: list[tuple[str, str]]

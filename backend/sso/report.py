@@ -44,7 +44,7 @@ def config_lines(config: SsoConfig, entity_id: str, acs_url: str) -> list[str]:
 
 def result_lines(result: TestLoginResult) -> list[str]:
     """Describe a test login: outcome, NameID, every attribute and the student."""
-    lines = [("accepted: " if result.accepted else "refused: ") + result.message]
+    lines = [("accepted: " if result.accepted else "rejected: ") + result.message]
     login = result.login
     if login is None:
         return lines
@@ -70,7 +70,7 @@ def result_lines(result: TestLoginResult) -> list[str]:
 
 def kept_response_lines(row: SsoTestResponse) -> list[str]:
     """Describe a kept test-login response, with its decoded XML."""
-    outcome = "accepted" if row.accepted else f"refused: {row.failure}"
+    outcome = "accepted" if row.accepted else f"rejected: {row.failure}"
     lines = [
         f"response {row.id}, {row.received_at:%Y-%m-%d %H:%M:%S} UTC, via {row.via}",
         outcome,

@@ -1,9 +1,13 @@
 """The SAML service provider of one school, built on pysaml2 and xmlsec1.
 
-Security settings here cannot be switched off by staff: a signed assertion or
-response is required, signatures and digests must be SHA-256 or stronger, each
-AuthnRequest ID answers once, assertion IDs go to a replay cache, and an
-unsolicited response is refused unless the school allows IdP-initiated login.
+Security settings here cannot be switched off by staff:
+
+- a signed assertion or response is required;
+- signatures and digests must be SHA-256 or stronger;
+- each AuthnRequest ID is accepted in one response only;
+- assertion IDs go to a replay cache;
+- an unsolicited response is rejected unless the school allows IdP-initiated
+  login.
 """
 
 from __future__ import annotations
@@ -46,7 +50,7 @@ STRONG_SIGNATURES = {
 
 
 class SamlFailure(Exception):
-    """A SAML response was refused; the message says why in plain words."""
+    """A rejected SAML response; the message gives the reason in plain words."""
 
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
@@ -55,7 +59,7 @@ class SamlFailure(Exception):
 
 @dataclass(frozen=True)
 class SpSettings:
-    """What pysaml2 needs to act as one school's service provider."""
+    """The settings pysaml2 needs to act as one school's service provider."""
 
     school_slug: str
     base_url: str
@@ -88,7 +92,7 @@ class Attribute:
 
 @dataclass
 class VerifiedLogin:
-    """What a verified response says about the user."""
+    """The NameID and attributes of a verified response, with its facts."""
 
     name_id: str
     name_id_format: str
@@ -200,7 +204,7 @@ def sp_metadata(settings: SpSettings) -> str:
 
     sp = descriptor.spsso_descriptor
     # A signed response is accepted too, but a signed assertion is what IdPs
-    # should send, so the metadata asks for it.
+    # should send, so the metadata requests it.
     sp.want_assertions_signed = "true"
     requested = [
         md.RequestedAttribute(

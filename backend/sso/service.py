@@ -262,13 +262,13 @@ def set_idp_metadata(
     """Store the IdP metadata of a school after checking it; return its preview.
 
     Metadata with errors (an expired certificate, no sign-on endpoint) is
-    refused, and so is metadata that pysaml2 cannot load.
+    rejected, and so is metadata that pysaml2 cannot load.
     """
     school, config = require_config(session, school_slug)
     preview = parse_idp_metadata(xml)
     if preview.errors:
         raise InvalidValue(
-            "IdP metadata refused: "
+            "IdP metadata rejected: "
             + "; ".join(preview.errors)
             + ". Ask the school's IT for corrected metadata"
         )
@@ -449,7 +449,7 @@ def _check(
     try:
         login = verify_response(xml, settings, preview.entity_id, state)
     except SamlFailure as failure:
-        log.info("test login for %s refused: %s", school.slug, failure.reason)
+        log.info("test login for %s rejected: %s", school.slug, failure.reason)
         result = TestLoginResult(False, failure.reason, str(failure))
         result.record_id = _keep(session, school, xml, via, result)
         return result

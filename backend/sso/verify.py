@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class ReplayState:
-    """The request IDs and assertion IDs the database knows for a school."""
+    """The request IDs and assertion IDs stored for a school, and its IdP keys."""
 
     open_request_ids: frozenset[str]
     used_request_ids: frozenset[str]
@@ -37,7 +37,7 @@ def _when(value: datetime | None) -> str:
 
 
 def check_structure(facts: ResponseFacts) -> None:
-    """Refuse encrypted, missing, extra or wrapped assertions."""
+    """Reject encrypted, missing, extra or wrapped assertions."""
     if facts.status and facts.status.split(" / ")[0] != STATUS_SUCCESS:
         detail = f": {facts.status_message}" if facts.status_message else ""
         raise SamlFailure(
@@ -170,7 +170,7 @@ def check_times(facts: ResponseFacts, skew: timedelta, now: datetime) -> None:
 def check_replay(
     facts: ResponseFacts, settings: SpSettings, state: ReplayState
 ) -> None:
-    """Refuse a replayed assertion, a reused request ID and unsolicited responses."""
+    """Reject a replayed assertion, a reused request ID and unsolicited responses."""
     if facts.assertion_id and state.seen_assertion(facts.assertion_id):
         raise SamlFailure(
             "replayed",
@@ -245,20 +245,22 @@ def verify_with_pysaml2(
             "after signing, or the IdP signs with a certificate not in its metadata",
         ) from None
     except UnsolicitedResponse:
-        raise SamlFailure("unsolicited", "unsolicited: pysaml2 refused it") from None
+        raise SamlFailure(
+            "unsolicited", "unsolicited: the response answers no open request"
+        ) from None
     except StatusError as error:
         raise SamlFailure(
             "idp_status", f"the IdP reported a failure: {error}"
         ) from None
     except Exception as error:  # pysaml2 raises many unrelated types
-        log.info("pysaml2 refused a response: %s: %s", type(error).__name__, error)
+        log.info("pysaml2 rejected a response: %s: %s", type(error).__name__, error)
         raise SamlFailure(
-            "invalid", f"the SAML checks refused the response: {error}"
+            "invalid", f"the SAML checks rejected the response: {error}"
         ) from None
     if result is None or getattr(result, "assertion", None) is None:
         raise SamlFailure(
             "invalid",
-            "the SAML checks refused the response without a reason (pysaml2 "
+            "the SAML checks rejected the response without a reason (pysaml2 "
             "returns nothing on, for one, a Destination or InResponseTo mismatch)",
         )
     return result
@@ -273,7 +275,7 @@ def verify_response(
 ) -> VerifiedLogin:
     """Check a decoded SAML response and return the verified login.
 
-    The structural checks come first so that a failure names its cause; then
+    The structural checks come first, so a failure names its cause. Then
     pysaml2 with xmlsec1 verifies the signature against the IdP's metadata
     certificates and repeats the condition checks.
     """

@@ -310,7 +310,7 @@ def sso_responses(args: argparse.Namespace) -> int:
         print("\n".join(kept_response_lines(chosen[0])))
         return 0
     for row in rows:
-        outcome = "accepted" if row.accepted else f"refused: {row.failure}"
+        outcome = "accepted" if row.accepted else f"rejected: {row.failure}"
         print(f"{row.id}\t{row.received_at:%Y-%m-%d %H:%M:%S}\t{row.via}\t{outcome}")
     return 0
 

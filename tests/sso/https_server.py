@@ -50,7 +50,7 @@ def make_server_cert(folder: Path) -> tuple[Path, Path]:
 
 
 class MetadataServer:
-    """Serve ``body`` at /metadata; /slow answers only when the server stops."""
+    """Serve ``body`` at /metadata; /slow replies only when the server stops."""
 
     def __init__(self, folder: Path, body: bytes) -> None:
         self.key_file, self.cert_file = make_server_cert(folder)

@@ -97,7 +97,7 @@ def _iso(moment: datetime) -> str:
 
 
 class TestIdp:
-    """An IdP that answers AuthnRequests of one SP with signed responses."""
+    """An IdP that replies to AuthnRequests of one SP with signed responses."""
 
     __test__ = False
 

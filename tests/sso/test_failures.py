@@ -1,4 +1,4 @@
-"""Each way a SAML response must be refused, with the reason staff read."""
+"""Each way a SAML response must be rejected, with the reason staff read."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def respond(school: SsoSchool, **options: Any) -> str:
     return school.idp.respond(request_id, school.entity_id, school.acs_url, **options)
 
 
-def test_tampered_attribute_refused(sso_school: SsoSchool) -> None:
+def test_tampered_attribute_rejected(sso_school: SsoSchool) -> None:
     xml = respond(sso_school).replace("jdoe@uni.edu", "dean@uni.edu")
     result = check(sso_school, xml)
     assert result.reason == "bad_signature"
@@ -44,7 +44,7 @@ def test_bad_signature_names_fingerprints(sso_school: SsoSchool) -> None:
     assert preview.certificates[0].fingerprint in result.message
 
 
-def test_unknown_certificate_refused(sso_school: SsoSchool) -> None:
+def test_unknown_certificate_rejected(sso_school: SsoSchool) -> None:
     idp = sso_school.idp_with("unknown")
     xml = idp.respond(sso_school.request(), sso_school.entity_id, sso_school.acs_url)
     result = check(sso_school, xml)
@@ -64,24 +64,24 @@ def test_certificate_rollover_accepted(sso_school: SsoSchool) -> None:
         assert result.reason == "accepted", name
 
 
-def test_unsigned_assertion_refused(sso_school: SsoSchool) -> None:
+def test_unsigned_assertion_rejected(sso_school: SsoSchool) -> None:
     result = check(sso_school, respond(sso_school, sign_assertion=False))
     assert result.reason == "unsigned"
 
 
-def test_sha1_signature_refused(sso_school: SsoSchool) -> None:
+def test_sha1_signature_rejected(sso_school: SsoSchool) -> None:
     result = check(sso_school, respond(sso_school, weak=True))
     assert result.reason == "weak_algorithm"
 
 
-def test_expired_assertion_refused(sso_school: SsoSchool) -> None:
+def test_expired_assertion_rejected(sso_school: SsoSchool) -> None:
     change = shift_times(timedelta(hours=-2), timedelta(hours=-1))
     result = check(sso_school, respond(sso_school, change=change))
     assert result.reason == "clock_skew"
     assert "server time is" in result.message
 
 
-def test_not_yet_valid_refused(sso_school: SsoSchool) -> None:
+def test_not_yet_valid_rejected(sso_school: SsoSchool) -> None:
     change = shift_times(timedelta(minutes=10), timedelta(minutes=20))
     result = check(sso_school, respond(sso_school, change=change))
     assert result.reason == "clock_skew"
@@ -94,7 +94,7 @@ def test_skew_within_allowance_accepted(sso_school: SsoSchool) -> None:
     assert result.reason == "accepted"
 
 
-def test_wrong_audience_refused(sso_school: SsoSchool) -> None:
+def test_wrong_audience_rejected(sso_school: SsoSchool) -> None:
     def change(response: Any) -> None:
         restriction = response.assertion[0].conditions.audience_restriction[0]
         restriction.audience[0].text = "https://other.example/sp"
@@ -105,7 +105,7 @@ def test_wrong_audience_refused(sso_school: SsoSchool) -> None:
     assert sso_school.entity_id in result.message
 
 
-def test_wrong_destination_refused(sso_school: SsoSchool) -> None:
+def test_wrong_destination_rejected(sso_school: SsoSchool) -> None:
     def change(response: Any) -> None:
         response.destination = "https://evil.example/acs"
 
@@ -115,7 +115,7 @@ def test_wrong_destination_refused(sso_school: SsoSchool) -> None:
     assert sso_school.acs_url in result.message
 
 
-def test_replay_refused(sso_school: SsoSchool) -> None:
+def test_replay_rejected(sso_school: SsoSchool) -> None:
     xml = respond(sso_school)
     first = check(sso_school, xml)
     second = check(sso_school, xml)
@@ -145,12 +145,12 @@ def test_request_id_used_once(sso_school: SsoSchool) -> None:
     assert request_id in second.message
 
 
-def test_unknown_request_id_refused(sso_school: SsoSchool) -> None:
+def test_unknown_request_id_rejected(sso_school: SsoSchool) -> None:
     result = check(sso_school, respond(sso_school, request_id="id-never-sent"))
     assert result.reason == "unsolicited"
 
 
-def test_unsolicited_refused(sso_school: SsoSchool) -> None:
+def test_unsolicited_rejected(sso_school: SsoSchool) -> None:
     xml = sso_school.idp.respond(None, sso_school.entity_id, sso_school.acs_url)
     result = check(sso_school, xml)
     assert result.reason == "unsolicited"
@@ -166,13 +166,13 @@ def test_idp_initiated_accepted_when_on(sso_school: SsoSchool) -> None:
     assert second.reason == "replayed"
 
 
-def test_missing_attribute_refused(sso_school: SsoSchool) -> None:
+def test_missing_attribute_rejected(sso_school: SsoSchool) -> None:
     result = check(sso_school, respond(sso_school, identity={"uid": ["jdoe"]}))
     assert result.reason == "missing_attribute"
     assert "urn:oid:0.9.2342.19200300.100.1.3" in result.message
 
 
-def test_wrapped_assertion_refused(sso_school: SsoSchool) -> None:
+def test_wrapped_assertion_rejected(sso_school: SsoSchool) -> None:
     """A forged assertion on top, the signed original hidden in Advice."""
     from saml2 import saml
 
@@ -194,7 +194,7 @@ def test_wrapped_assertion_refused(sso_school: SsoSchool) -> None:
     assert result.reason == "signature_wrapping"
 
 
-def test_duplicate_id_wrapping_refused(sso_school: SsoSchool) -> None:
+def test_duplicate_id_wrapping_rejected(sso_school: SsoSchool) -> None:
     from saml2 import samlp
 
     response = samlp.response_from_string(respond(sso_school))
@@ -206,7 +206,7 @@ def test_duplicate_id_wrapping_refused(sso_school: SsoSchool) -> None:
     assert result.reason == "signature_wrapping"
 
 
-def test_other_idp_issuer_refused(sso_school: SsoSchool) -> None:
+def test_other_idp_issuer_rejected(sso_school: SsoSchool) -> None:
     def change(response: Any) -> None:
         response.issuer.text = "https://other-idp.example"
         response.assertion[0].issuer.text = "https://other-idp.example"

@@ -60,7 +60,7 @@ def test_sp_key_owner_only(sso_school: SsoSchool, tmp_path: Path) -> None:
     assert "PRIVATE KEY" not in config.cert_pem
 
 
-def test_readable_key_refused(sso_school: SsoSchool) -> None:
+def test_readable_key_rejected(sso_school: SsoSchool) -> None:
     with sso_school.factory() as session:
         _school, config = service.require_config(session, "uni")
     Path(config.key_path).chmod(0o644)
@@ -100,7 +100,7 @@ def test_idp_preview_errors_expired(idp_keys: dict[str, IdpKey]) -> None:
     assert "expired" in preview.errors[0]
 
 
-def test_expired_idp_metadata_refused(
+def test_expired_idp_metadata_rejected(
     sso_school: SsoSchool, idp_keys: dict[str, IdpKey]
 ) -> None:
     xml = idp_metadata([idp_keys["expired"]])
@@ -111,7 +111,7 @@ def test_expired_idp_metadata_refused(
         service.set_idp_metadata(session, "uni", xml, "test")
 
 
-def test_malformed_idp_metadata_refused() -> None:
+def test_malformed_idp_metadata_rejected() -> None:
     with pytest.raises(InvalidValue, match="not well-formed"):
         parse_idp_metadata("<md:EntityDescriptor")
 
@@ -127,7 +127,7 @@ def test_metadata_fetched_over_https(
     assert data == body
 
 
-def test_untrusted_https_refused(tmp_path: Path) -> None:
+def test_untrusted_https_rejected(tmp_path: Path) -> None:
     with (
         MetadataServer(tmp_path, b"<x/>") as server,
         pytest.raises(InvalidValue, match="failed"),
@@ -143,6 +143,6 @@ def test_slow_metadata_times_out(tmp_path: Path) -> None:
         fetch_metadata(f"{server.url}/slow", timeout=0.3, cafile=str(server.cert_file))
 
 
-def test_plain_http_refused() -> None:
+def test_plain_http_rejected() -> None:
     with pytest.raises(InvalidValue, match="not HTTPS"):
         fetch_metadata("http://127.0.0.1:9/metadata")
