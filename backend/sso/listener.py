@@ -105,6 +105,9 @@ class AcsListener:
         except PenjiError as error:
             log.info("ACS listener for %s: %s", self.school_slug, error)
             return f"rejected: {error}"
+        except Exception:
+            log.exception("ACS listener for %s failed on a response", self.school_slug)
+            return "failed: unexpected error while checking; details are in the log"
         with self._lock:
             self.results.append(result)
             if len(self.results) >= self.max_responses:

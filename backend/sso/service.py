@@ -5,17 +5,17 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend import audit
 from backend.db import transaction
-from backend.errors import InvalidValue, NotFound
+from backend.errors import Conflict, InvalidValue, NotFound
 from backend.models import (
     Community,
     School,
@@ -47,6 +47,8 @@ from backend.sso.verify import ReplayState, verify_response
 log = logging.getLogger(__name__)
 
 KEPT_RESPONSES = 50
+# An AuthnRequest not answered within this time is treated as never sent.
+REQUEST_LIFETIME = timedelta(hours=1)
 MAX_CLOCK_SKEW_SECONDS = 600
 DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9-]{1,63}\.)+[a-z]{2,63}$")
 EDITABLE = (
@@ -229,6 +231,19 @@ def _check_change(name: str, value: Any) -> Any:
     return text
 
 
+def _check_domains_free(session: Session, school: School, domains: list[str]) -> None:
+    """Raise Conflict if another school already sends one of ``domains`` to SSO."""
+    others = session.scalars(select(SsoConfig).where(SsoConfig.school_id != school.id))
+    for other in others:
+        taken = sorted(set(domains) & set(other.email_domains or []))
+        if taken:
+            owner = session.get(School, other.school_id)
+            raise Conflict(
+                f"email domain {taken[0]} already sends users to the SSO of school "
+                f"{owner.slug if owner else other.school_id}; remove it there first"
+            )
+
+
 def update_settings(
     session: Session, school_slug: str, **changes: Any
 ) -> dict[str, Any]:
@@ -241,6 +256,8 @@ def update_settings(
                 f"unknown SSO setting {name!r}; use one of: {', '.join(EDITABLE)}"
             )
         value = _check_change(name, value)
+        if name == "email_domains":
+            _check_domains_free(session, school, value)
         if getattr(config, name) != value:
             old[name] = getattr(config, name)
             setattr(config, name, value)
@@ -324,10 +341,11 @@ def start_test_login(
 
 def _replay_state(session: Session, school: School, preview: IdpPreview) -> ReplayState:
     requests = session.execute(
-        select(SsoRequest.request_id, SsoRequest.used_at).where(
+        select(SsoRequest.request_id, SsoRequest.used_at, SsoRequest.created_at).where(
             SsoRequest.school_id == school.id
         )
     ).all()
+    oldest_open = datetime.now(UTC) - REQUEST_LIFETIME
 
     def seen(assertion_id: str) -> bool:
         row = session.scalars(
@@ -339,8 +357,13 @@ def _replay_state(session: Session, school: School, preview: IdpPreview) -> Repl
         return row is not None
 
     return ReplayState(
-        open_request_ids=frozenset(r for r, used in requests if used is None),
-        used_request_ids=frozenset(r for r, used in requests if used is not None),
+        open_request_ids=frozenset(
+            r for r, used, made in requests if used is None and made >= oldest_open
+        ),
+        used_request_ids=frozenset(r for r, used, _made in requests if used),
+        expired_request_ids=frozenset(
+            r for r, used, made in requests if used is None and made < oldest_open
+        ),
         seen_assertion=seen,
         idp_fingerprints=tuple(c.fingerprint for c in preview.certificates),
     )
@@ -385,12 +408,20 @@ def find_students(
 def _consume(session: Session, school: School, login: VerifiedLogin) -> None:
     answered = login.facts.in_response_to or login.facts.confirmation_in_response_to
     if answered:
-        request = session.scalars(
-            select(SsoRequest).where(
-                SsoRequest.school_id == school.id, SsoRequest.request_id == answered
+        # The condition on used_at makes a concurrent second use update nothing.
+        marked = session.execute(
+            update(SsoRequest)
+            .where(
+                SsoRequest.school_id == school.id,
+                SsoRequest.request_id == answered,
+                SsoRequest.used_at.is_(None),
             )
-        ).one()
-        request.used_at = utcnow()
+            .values(used_at=utcnow())
+        )
+        if marked.rowcount != 1:  # type: ignore[attr-defined]
+            raise SamlFailure(
+                "replayed", f"replayed: request {answered} was already answered once"
+            )
     session.add(
         SsoSeenAssertion(
             school_id=school.id,
@@ -454,7 +485,12 @@ def _check(
         result.record_id = _keep(session, school, xml, via, result)
         return result
 
-    _consume(session, school, login)
+    try:
+        _consume(session, school, login)
+    except SamlFailure as failure:
+        result = TestLoginResult(False, failure.reason, str(failure))
+        result.record_id = _keep(session, school, xml, via, result)
+        return result
     result = _map_login(session, school, config, login)
     result.record_id = _keep(session, school, xml, via, result)
     return result
@@ -526,6 +562,15 @@ def _keep(
     )
     session.add(row)
     session.flush()
+    audit.record(
+        session,
+        "sso.test_response",
+        school_id=school.id,
+        response_id=row.id,
+        via=via,
+        accepted=result.accepted,
+        reason=result.reason,
+    )
     _trim(session, school)
     return row.id
 

@@ -28,6 +28,7 @@ class ReplayState:
 
     open_request_ids: frozenset[str]
     used_request_ids: frozenset[str]
+    expired_request_ids: frozenset[str]
     seen_assertion: Callable[[str], bool]
     idp_fingerprints: tuple[str, ...]
 
@@ -201,11 +202,17 @@ def check_replay(
             "replayed",
             f"replayed: request {answered} was already answered once",
         )
+    if answered in state.expired_request_ids:
+        raise SamlFailure(
+            "unsolicited",
+            f"unsolicited: request {answered} expired before this response came; "
+            "start a new test login",
+        )
     if answered not in state.open_request_ids:
         raise SamlFailure(
             "unsolicited",
             f"unsolicited: the response answers request {answered}, which this SP "
-            "did not send (or which expired); start a new test login",
+            "did not send; start a new test login",
         )
 
 

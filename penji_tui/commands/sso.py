@@ -270,20 +270,27 @@ def sso_check(args: argparse.Namespace) -> int:
 
 
 def sso_listen(args: argparse.Namespace) -> int:
+    from backend.errors import InvalidValue
     from backend.sso import service
     from backend.sso.listener import AcsListener
 
     factory = open_db(args)
     with factory() as session:
         service.require_config(session, args.school)
-    listener = AcsListener(
-        factory,
-        args.school,
-        port=args.port,
-        max_responses=args.count,
-        timeout=args.timeout,
-        on_result=_print_result,
-    )
+    try:
+        listener = AcsListener(
+            factory,
+            args.school,
+            port=args.port,
+            max_responses=args.count,
+            timeout=args.timeout,
+            on_result=_print_result,
+        )
+    except OSError as error:
+        raise InvalidValue(
+            f"cannot listen on 127.0.0.1:{args.port} ({error.strerror}); "
+            "pick another --port"
+        ) from None
     print(
         f"listening on {listener.acs_url} (127.0.0.1 only); stops after "
         f"{args.count} response(s) or {args.timeout:g} s",

@@ -227,3 +227,38 @@ def test_clock_skew_capped(sso_school: SsoSchool) -> None:
 
     with transaction(sso_school.factory) as session, pytest.raises(InvalidValue):
         service.update_settings(session, "uni", clock_skew_seconds=3600)
+
+
+def test_expired_request_rejected(sso_school: SsoSchool) -> None:
+    from sqlalchemy import update
+
+    from backend.models import SsoRequest, utcnow
+
+    request_id = sso_school.request()
+    with transaction(sso_school.factory) as session:
+        session.execute(
+            update(SsoRequest)
+            .where(SsoRequest.request_id == request_id)
+            .values(created_at=utcnow() - timedelta(hours=2))
+        )
+    result = check(sso_school, respond(sso_school, request_id=request_id))
+    assert result.reason == "unsolicited"
+    assert "expired" in result.message
+
+
+def test_replay_rejected_each_backend(sso_school_any: SsoSchool) -> None:
+    xml = respond(sso_school_any)
+    assert check(sso_school_any, xml).reason == "accepted"
+    assert check(sso_school_any, xml).reason == "replayed"
+
+
+def test_check_writes_audit_event(sso_school: SsoSchool) -> None:
+    from sqlalchemy import select
+
+    from backend.models import AuditEvent
+
+    check(sso_school, respond(sso_school))
+    with sso_school.factory() as session:
+        actions = list(session.scalars(select(AuditEvent.action)))
+    assert "sso.test_login" in actions
+    assert "sso.test_response" in actions

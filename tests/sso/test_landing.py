@@ -177,3 +177,27 @@ def test_every_community_has_link(school: sessionmaker[Session]) -> None:
         communities = session.query(Community).count()
     assert targets[0] == "school"
     assert len(targets) == communities + 1
+
+
+def test_email_domain_routes_to_school(school: sessionmaker[Session]) -> None:
+    with transaction(school) as session:
+        service.update_settings(session, "uni", email_domains="uni.edu, @Uni.org")
+        found = service.school_for_email(session, "jdoe@UNI.ORG")
+        missing = service.school_for_email(session, "jdoe@other.edu")
+    assert found is not None
+    assert found.slug == "uni"
+    assert missing is None
+
+
+def test_email_domain_claimed_once(
+    school: sessionmaker[Session], tmp_path: Path
+) -> None:
+    from backend.errors import Conflict
+    from backend.services.schools import add_school
+
+    with transaction(school) as session:
+        service.update_settings(session, "uni", email_domains="uni.edu")
+        add_school(session, "other", "Other")
+        service.setup_sso(session, "other", keys_dir=tmp_path / "keys")
+    with transaction(school) as session, pytest.raises(Conflict, match=r"uni\.edu"):
+        service.update_settings(session, "other", email_domains="uni.edu")
