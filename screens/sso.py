@@ -119,7 +119,8 @@ SSO is set once per school. Set it up (s), send the SP metadata to the school's
 IT (m copies it, w writes a file), load their IdP metadata (i), then prove a
 login end to end: t makes the AuthnRequest URL, p checks a SAMLResponse pasted
 from the browser's network tab, or run 'penji-tui sso listen'. Share links are
-below; y copies the school link, o rotates it, a shows where a user lands.
+below: y copies the school link, c a community's link, o rotates a link, and
+a shows where a user lands.
 """
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
@@ -132,6 +133,7 @@ below; y copies the school link, o rotates it, a shows where a user lands.
         Binding("p", "paste_response", "Check response"),
         Binding("r", "responses", "Last responses"),
         Binding("y", "copy_link", "Copy link"),
+        Binding("c", "copy_community_link", "Copy community link"),
         Binding("o", "rotate", "Rotate link"),
         Binding("a", "land", "Where lands?"),
         Binding("ctrl+r", "refresh", "Refresh"),
@@ -329,6 +331,30 @@ below; y copies the school link, o rotates it, a shows where a user lands.
             return
         self.app.copy_to_clipboard(links["school"])
         self.notify(f"Copied Link to School: {links['school']}")
+
+    def action_copy_community_link(self) -> None:
+        links = dict(self.page.links) if self.page else {}
+        communities = [name for name in links if name != "school"]
+        if not communities:
+            self.notify("No community link yet: set up SSO first", severity="warning")
+            return
+
+        def chosen(slug: str | None) -> None:
+            if slug is None:
+                return
+            if slug not in links or slug == "school":
+                self.notify(
+                    f"No link for {slug!r}; use one of: {', '.join(communities)}",
+                    severity="error",
+                )
+                return
+            self.app.copy_to_clipboard(links[slug])
+            self.notify(f"Copied Link to Community {slug}: {links[slug]}")
+
+        self.app.push_screen(
+            LineModal("Copy the link of which community?", "slug", communities[0]),
+            chosen,
+        )
 
     def action_rotate(self) -> None:
         from backend.sso.links import rotate_link

@@ -7,6 +7,7 @@ misconfiguration or an attacker would produce.
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -125,11 +126,25 @@ class TestIdp:
                             }
                         },
                         "name_id_format": [NAMEID_PERSISTENT],
+                        "want_authn_requests_signed": True,
                     }
                 },
             }
         )
         self.server = Server(config=config)
+
+    def read_request(self, url: str) -> tuple[str, str]:
+        """Check a redirect AuthnRequest URL with its signature; return ID and ACS."""
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
+        request = self.server.parse_authn_request(
+            query["SAMLRequest"][0],
+            BINDING_HTTP_REDIRECT,
+            relay_state=query.get("RelayState", [None])[0],
+            sigalg=query["SigAlg"][0],
+            signature=query["Signature"][0],
+        )
+        message = request.message
+        return message.id, message.assertion_consumer_service_url
 
     def respond(
         self,

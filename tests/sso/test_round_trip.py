@@ -8,6 +8,7 @@ import urllib.parse
 from backend.sso import service
 from tests.helpers import csv_bytes, run_import
 from tests.sso.conftest import SsoSchool
+from tests.sso.idp import IDP_SSO_URL
 
 
 def b64(xml: str) -> str:
@@ -24,8 +25,9 @@ def test_round_trip_accepted(sso_school_any: SsoSchool) -> None:
             ["jdoe@uni.edu,Jane,Doe,jdoe,000123"],
         ),
     )
-    request_id = school.request()
-    xml = school.idp.respond(request_id, school.entity_id, school.acs_url)
+    _request_id, url = service.start_test_login(school.factory, "uni")
+    request_id, acs_url = school.idp.read_request(url)
+    xml = school.idp.respond(request_id, school.entity_id, acs_url)
 
     result = service.check_test_response(school.factory, "uni", b64(xml))
 
@@ -38,6 +40,14 @@ def test_round_trip_accepted(sso_school_any: SsoSchool) -> None:
     assert [(m.community_slug, m.matched_on) for m in result.students] == [
         ("lc", "SSO ID")
     ]
+
+
+def test_login_url_signed_sha256(sso_school: SsoSchool) -> None:
+    request_id, url = service.start_test_login(sso_school.factory, "uni")
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
+    assert url.startswith(IDP_SSO_URL + "?")
+    assert query["SigAlg"] == ["http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"]
+    assert sso_school.idp.read_request(url) == (request_id, sso_school.acs_url)
 
 
 def test_round_trip_lists_attributes(sso_school: SsoSchool) -> None:

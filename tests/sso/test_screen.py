@@ -155,3 +155,31 @@ async def test_palette_lists_sso(sso_school: SsoSchool) -> None:
         provider = ScreenCommands(app.screen)
         names = [name for name, _key, _run in provider._commands()]
         assert "SSO" in names
+
+
+async def test_screen_copies_community_link(sso_school: SsoSchool) -> None:
+    app = SsoApp(sso_school.factory)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("c")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.clipboard.startswith("https://web.penjiapp.com/c/")
+
+
+async def test_screen_rotates_after_confirm(sso_school: SsoSchool) -> None:
+    app = SsoApp(sso_school.factory)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        before = text_of(app, "#links")
+        await pilot.press("o")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(pilot)
+        await settle(pilot)
+        after = text_of(app, "#links")
+    assert before.splitlines()[0] != after.splitlines()[0]
+    assert before.splitlines()[1] == after.splitlines()[1]
