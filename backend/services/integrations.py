@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from sqlalchemy import select, update
@@ -26,7 +27,21 @@ DEFAULT_OPTIONS: dict[str, dict[str, Any]] = {
     "student_metadata": {"keep_fields": []},
     "course_grades": {},
     "data_exports": {},
-    "canvas": {},
+    "canvas": {
+        "placement": "both",
+        "course_default": "enabled",
+        "open_in": "canvas",
+        "privacy_level": "public",
+        "environment": "production",
+        "title": "Penji",
+        "base_urls": {
+            "production": "https://cloud.penjiapp.com",
+            "beta": "https://cloud.penjiapp.com",
+            "test": "https://cloud.penjiapp.com",
+        },
+        "client_id": "",
+        "deployment_ids": [],
+    },
     "card_readers": {},
 }
 
@@ -55,7 +70,7 @@ def ensure_settings(session: Session, community: Community) -> list[IntegrationS
                 community_id=community.id,
                 kind=kind,
                 enabled=False,
-                options=dict(DEFAULT_OPTIONS[kind]),
+                options=copy.deepcopy(DEFAULT_OPTIONS[kind]),
             )
             session.add(setting)
             existing[kind] = setting
