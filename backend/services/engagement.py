@@ -119,13 +119,24 @@ def band_index(gpa: float) -> int:
 
 
 def list_terms(session: Session, community: Community) -> list[str]:
-    """Return the terms that have course grades, newest name last."""
+    """Return the terms that have course grades, sorted by name."""
     query = (
         select(CourseGrade.term)
         .where(CourseGrade.community_id == community.id, CourseGrade.active.is_(True))
         .distinct()
     )
     return sorted(session.scalars(query))
+
+
+def latest_term(session: Session, community: Community) -> str | None:
+    """Return the term of the most recently imported course grade, if any."""
+    query = (
+        select(CourseGrade.term)
+        .where(CourseGrade.community_id == community.id, CourseGrade.active.is_(True))
+        .order_by(CourseGrade.id.desc())
+        .limit(1)
+    )
+    return session.scalars(query).first()
 
 
 def _person_index(session: Session, community: Community) -> dict[str, int]:
