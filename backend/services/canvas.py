@@ -30,9 +30,6 @@ PLATFORM = "canvas.instructure.com"
 MESSAGE_TYPE = "LtiResourceLinkRequest"
 DEFAULT_TITLE = "Penji"
 
-# NOTE: the vendor does not publish its LTI endpoints; the tool URLs are built
-# from these base URLs, which staff can change per environment.
-DEFAULT_BASE_URLS: dict[str, str] = integrations.DEFAULT_OPTIONS["canvas"]["base_urls"]
 
 # Canvas developer key IDs are global IDs: digits only, such as 10000000000001.
 CLIENT_ID_RE = re.compile(r"^[1-9][0-9]{0,19}$")
@@ -49,6 +46,7 @@ SETTING_CHOICES: dict[str, tuple[str, ...]] = {
     "environment": ENVIRONMENTS,
 }
 TEXT_SETTINGS = ("title",)
+BASE_URL_SETTINGS = ("base_url_production", "base_url_beta", "base_url_test")
 
 
 @dataclass(frozen=True)
@@ -87,6 +85,9 @@ ENVIRONMENT_FACTS = {
     ),
 }
 
+# NOTE: the vendor does not publish its LTI endpoints. The tool URLs are built
+# from the ``base_url_*`` options, one per Canvas environment, which staff can
+# change; the defaults are in ``integrations.DEFAULT_OPTIONS``.
 DEFAULT_OPTIONS: dict[str, Any] = integrations.DEFAULT_OPTIONS["canvas"]
 
 
@@ -134,7 +135,7 @@ def load_settings(session: Session, community: Community) -> CanvasSettings:
         **DEFAULT_OPTIONS,
         **integrations.get_setting(session, community, "canvas").options,
     }
-    base_urls = {**DEFAULT_BASE_URLS, **(options.get("base_urls") or {})}
+    base_urls = {name: options[f"base_url_{name}"] for name in ENVIRONMENTS}
     return CanvasSettings(
         school_slug=community.school.slug,
         community_slug=community.slug,
@@ -183,15 +184,9 @@ def check_setting(name: str, value: str) -> str:
         if len(value) > 100:
             raise InvalidValue(f"{name} is longer than 100 characters")
         return value
-    if name.startswith("base_url."):
-        environment = name.removeprefix("base_url.")
-        if environment not in ENVIRONMENTS:
-            raise InvalidValue(
-                f"unknown environment {environment!r} in {name}; use one of: "
-                + ", ".join(ENVIRONMENTS)
-            )
-        return check_base_url(environment, value)
-    names = [*SETTING_CHOICES, *TEXT_SETTINGS, "base_url.ENVIRONMENT"]
+    if name in BASE_URL_SETTINGS:
+        return check_base_url(name.removeprefix("base_url_"), value)
+    names = [*SETTING_CHOICES, *TEXT_SETTINGS, *BASE_URL_SETTINGS]
     raise InvalidValue(
         f"unknown Canvas setting {name!r}; use one of: {', '.join(names)}"
     )
@@ -225,23 +220,25 @@ def check_deployment_id(value: str) -> str:
 def update_settings(
     session: Session, community: Community, changes: dict[str, str]
 ) -> CanvasSettings:
-    """Change Canvas settings, such as ``{"placement": "course"}``, with an audit event.
-
-    ``base_url.ENVIRONMENT`` names change the base URL of one environment.
-    """
-    current = integrations.get_setting(session, community, "canvas").options
-    options: dict[str, Any] = {}
-    base_urls = {**DEFAULT_BASE_URLS, **(current.get("base_urls") or {})}
-    for name, value in changes.items():
-        checked = check_setting(name, value)
-        if name.startswith("base_url."):
-            base_urls[name.removeprefix("base_url.")] = checked
-            options["base_urls"] = base_urls
-        else:
-            options[name] = checked
+    """Change Canvas settings, such as ``{"placement": "course"}``, and audit it."""
+    options = {name: check_setting(name, value) for name, value in changes.items()}
     if options:
         integrations.set_options(session, community, "canvas", **options)
     return load_settings(session, community)
+
+
+def check_option(name: str, value: Any) -> Any:
+    """Check one stored option of the ``canvas`` integration, whatever set it."""
+    if name == "client_id":
+        return check_client_id(str(value)) if str(value).strip() else ""
+    if name == "deployment_ids":
+        checked = [
+            check_deployment_id(str(item)) for item in value if str(item).strip()
+        ]
+        return list(dict.fromkeys(checked))
+    if not isinstance(value, str):
+        raise InvalidValue(f"Canvas setting {name} must be text, not {value!r}")
+    return check_setting(name, value)
 
 
 def record_ids(
@@ -256,10 +253,9 @@ def record_ids(
     """
     options: dict[str, Any] = {}
     if client_id is not None:
-        options["client_id"] = check_client_id(client_id) if client_id.strip() else ""
+        options["client_id"] = client_id
     if deployment_ids is not None:
-        checked = [check_deployment_id(d) for d in deployment_ids if d.strip()]
-        options["deployment_ids"] = list(dict.fromkeys(checked))
+        options["deployment_ids"] = deployment_ids
     if options:
         integrations.set_options(session, community, "canvas", **options)
     return load_settings(session, community)

@@ -34,11 +34,9 @@ DEFAULT_OPTIONS: dict[str, dict[str, Any]] = {
         "privacy_level": "public",
         "environment": "production",
         "title": "Penji",
-        "base_urls": {
-            "production": "https://cloud.penjiapp.com",
-            "beta": "https://cloud.penjiapp.com",
-            "test": "https://cloud.penjiapp.com",
-        },
+        "base_url_production": "https://cloud.penjiapp.com",
+        "base_url_beta": "https://cloud.penjiapp.com",
+        "base_url_test": "https://cloud.penjiapp.com",
         "client_id": "",
         "deployment_ids": [],
     },
@@ -169,6 +167,7 @@ def set_options(
     setting = get_setting(session, community, kind)
     allowed = DEFAULT_OPTIONS[kind]
     new = dict(setting.options)
+    options = dict(options)
     for name, value in options.items():
         if name not in allowed:
             names = ", ".join(allowed) or "none"
@@ -179,7 +178,11 @@ def set_options(
             raise InvalidValue(f"option {name} of {kind} must be true or false")
         if isinstance(allowed[name], list) and not isinstance(value, list):
             raise InvalidValue(f"option {name} of {kind} must be a list")
-        new[name] = value
+        if kind == "canvas":
+            from backend.services.canvas import check_option
+
+            value = check_option(name, value)
+        new[name] = options[name] = value
     old = {name: setting.options.get(name) for name in options}
     setting.options = new
     setting.changed_by = audit.current_actor().os_user

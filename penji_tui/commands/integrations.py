@@ -46,7 +46,8 @@ def _register_canvas(commands: Any) -> None:
         help="change settings: placement=global|course|both, "
         "course_default=enabled|disabled, open_in=canvas|new_tab, "
         "privacy_level=public|name_only|email_only|anonymous, "
-        "environment=production|beta|test, title=TEXT, base_url.ENVIRONMENT=URL",
+        "environment=production|beta|test, title=TEXT, "
+        "base_url_production|base_url_beta|base_url_test=URL",
     )
     change.add_argument("community", metavar="COMMUNITY_SLUG")
     change.add_argument("settings", metavar="NAME=VALUE", nargs="+")

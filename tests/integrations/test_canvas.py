@@ -203,7 +203,7 @@ def test_settings_stored_and_audited(factory: sessionmaker[Session]) -> None:
                 "placement": "course",
                 "course_default": "disabled",
                 "open_in": "new_tab",
-                "base_url.test": "https://test.example.edu/",
+                "base_url_test": "https://test.example.edu/",
             },
         )
         canvas.record_ids(
@@ -234,9 +234,9 @@ def test_settings_stored_and_audited(factory: sessionmaker[Session]) -> None:
         ("placement", "sidebar", "invalid placement"),
         ("privacy_level", "everything", "invalid privacy_level"),
         ("environment", "staging", "invalid environment"),
-        ("base_url.staging", "https://x.edu", "unknown environment"),
-        ("base_url.beta", "http://x.edu", "invalid base URL"),
-        ("base_url.beta", "https://x.edu/lti", "scheme and host only"),
+        ("base_url_staging", "https://x.edu", "unknown Canvas setting"),
+        ("base_url_beta", "http://x.edu", "invalid base URL"),
+        ("base_url_beta", "https://x.edu/lti", "scheme and host only"),
         ("colour", "blue", "unknown Canvas setting"),
         ("title", "  ", "cannot be empty"),
     ],
@@ -250,3 +250,25 @@ def test_invalid_setting_rejected(
         transaction(sqlite_factory) as session,
     ):
         canvas.update_settings(session, get_community(session, "lc"), {name: value})
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("placement", "sidebar"),
+        ("client_id", "abc"),
+        ("deployment_ids", ["5"]),
+        ("base_url_test", {"url": "https://x.edu"}),
+    ],
+)
+def test_generic_options_checked(
+    sqlite_factory: sessionmaker[Session], name: str, value: object
+) -> None:
+    """The console's generic options form goes through the same checks."""
+    from backend.services import integrations
+
+    make_community(sqlite_factory)
+    with pytest.raises(InvalidValue), transaction(sqlite_factory) as session:
+        integrations.set_options(
+            session, get_community(session, "lc"), "canvas", **{name: value}
+        )
