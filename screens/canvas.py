@@ -131,14 +131,16 @@ colon, 40 hex digits). Record them here. Save with Ctrl+S; y copies the JSON
             with TabPane("Settings", id="settings-tab"), VerticalScroll():
                 for name, options in CHOICES.items():
                     yield Label(LABELS[name])
-                    yield Select(options, allow_blank=False, id=name)
+                    yield Select(options, allow_blank=False, id=name, compact=True)
                 for name, label in TEXT_FIELDS.items():
                     yield Label(label)
-                    yield Input(id=name)
+                    yield Input(id=name, compact=True)
                 yield Label("Client ID sent by the school (digits)")
-                yield Input(id="client_id", placeholder="10000000000001")
+                yield Input(id="client_id", placeholder="10000000000001", compact=True)
                 yield Label("Deployment IDs sent by the school (comma-separated)")
-                yield Input(id="deployment_ids", placeholder="5:d3a2504bba51…")
+                yield Input(
+                    id="deployment_ids", placeholder="5:d3a2504bba51…", compact=True
+                )
                 yield Static(id="facts", markup=False)
             with TabPane("JSON", id="json-tab"):
                 yield TextArea(id="json", read_only=True, show_line_numbers=False)

@@ -57,7 +57,9 @@ box to narrow every tab; Enter on a row shows its detail below.
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Input(placeholder="Filter by course code or email", id="filter")
+        yield Input(
+            placeholder="Filter by course code or email", id="filter", compact=True
+        )
         with TabbedContent(id="tabs"):
             with TabPane("By course", id="course-tab"):
                 yield DataTable(id="courses", cursor_type="row")

@@ -71,7 +71,7 @@ x writes the report as CSV to the current folder.
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Select[str]([], prompt="Term", id="term")
+        yield Select[str]([], prompt="Term", id="term", compact=True)
         yield DataTable(id="bands", cursor_type="row", zebra_stripes=True)
         yield Static(id="summary", markup=False)
         yield Footer()

@@ -79,7 +79,7 @@ press Enter to preview the metadata section of their profile.
         yield Static(id="state", markup=False)
         yield SelectionList[str](id="fields")
         yield Label("Preview a student's profile (email or student ID, then Enter)")
-        yield Input(id="student", placeholder="student@school.edu")
+        yield Input(id="student", placeholder="student@school.edu", compact=True)
         yield Static(id="profile", markup=False)
         yield Footer()
 

@@ -236,3 +236,23 @@ async def test_metadata_fields_saved(
     assert kept == ["major"]
     assert "Chemistry" in shown
     assert "Bursar" not in shown
+
+
+@pytest.mark.parametrize(
+    ("key", "screen_type"),
+    [
+        ("v", CoverageScreen),
+        ("g", EngagementScreen),
+        ("m", MetadataFieldsScreen),
+    ],
+)
+async def test_community_keys_open_screens(
+    app: PenjiApp, key: str, screen_type: type
+) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_community(pilot)
+        await pilot.press(key)
+        await settle(pilot)
+        assert isinstance(app.screen, screen_type)
+        await pilot.press("escape")
+        assert isinstance(app.screen, CommunityScreen)
