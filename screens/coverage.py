@@ -38,7 +38,7 @@ class CoverageScreen(JobRunner, Screen[None]):
     AUTO_FOCUS = "#courses"
     HELP = """
 Provider certifications resolved against the community's current course list.
-By course: who covers each course; courses nobody covers come first. By
+By course: who covers each course, uncovered courses first. By
 provider: what each certification list covers. Stale: certifications that
 match no current course, for instance after the Courses integration renamed
 the codes, with the closest current codes to use instead. Type in the filter

@@ -1,4 +1,4 @@
-"""Which student metadata fields a community keeps, with a profile preview."""
+"""Metadata fields a community keeps, and a preview of a student's profile."""
 
 from __future__ import annotations
 

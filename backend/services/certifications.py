@@ -36,7 +36,7 @@ class Coverage:
     """Which providers cover which courses in one community.
 
     ``by_course`` maps every current course code to the emails of the providers
-    certified in it; a course nobody covers maps to an empty list.
+    certified in it, and an uncovered course maps to an empty list.
     ``by_provider`` maps each provider's email to the codes they cover.
     """
 

@@ -2,8 +2,8 @@
 
 A student's term GPA is the mean of their grade points in that term's course
 grades, each course counting once, since the grades format carries no credit
-hours. A grade without grade points is read from its letter (A is 4.0, B- is
-2.7); grades with no points value, such as P, W or I, are left out.
+hours. A grade without grade points is read from its letter, so A is 4.0 and
+B- is 2.7. Grades with no points value, such as P, W or I, are left out.
 
 Tutoring use is counted per roster student: completed sessions, matched by
 email, and drop-in check-ins, matched by the roster row, the email or the

@@ -24,7 +24,7 @@ ENROLLED_COURSES_FIELD = "enrolled_courses"
 class ProfileMetadata:
     """The metadata a student profile shows.
 
-    ``fields`` holds (label, value) pairs in the order of ``keep_fields``, or by
+    ``fields`` contains (label, value) pairs in the order of ``keep_fields``, or by
     name when every field is kept. ``enrolled_courses`` is written like
     ``CHEM1300 MWF 8-9 | MATH212 TTH 11:15-1``, or is empty.
     """
@@ -134,8 +134,8 @@ def student_profile_metadata(
     """Collect the metadata fields and enrolled courses a student profile shows.
 
     Enrolled courses come from the enrollment data when any enrollment has a
-    meeting day or time; otherwise from an ``enrolled_courses`` metadata column
-    if IT sends one; otherwise from the enrollment course codes alone.
+    meeting day or time. Otherwise they come from an ``enrolled_courses``
+    metadata column if IT sends one, else from the enrolled course codes alone.
     """
     keys = student_keys(student)
     stored: dict[str, str] = {}
