@@ -273,6 +273,8 @@ def placement_entry(settings: CanvasSettings, placement: str) -> dict[str, Any]:
     if placement == "course_navigation":
         entry["default"] = settings.course_default
     if settings.open_in == "new_tab":
+        # NOTE: Canvas documents windowTarget for course and account navigation
+        # only; global navigation keeps the key too, untried on a live Canvas.
         entry["windowTarget"] = "_blank"
     return entry
 

@@ -137,6 +137,8 @@ def student_profile_metadata(
     meeting day or time. Otherwise they come from an ``enrolled_courses``
     metadata column if IT sends one, else from the enrolled course codes alone.
     """
+    # TODO: the console's student profile (backend.services.students) still lists
+    # every stored field and raw enrollments; it should show this instead.
     keys = student_keys(student)
     stored: dict[str, str] = {}
     rows = session.scalars(

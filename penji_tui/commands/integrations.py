@@ -299,6 +299,7 @@ def report_engagement(args: argparse.Namespace) -> int:
     from backend.services import engagement
     from backend.services.schools import get_community
 
+    since, until = _parse_date(args.since), _parse_date(args.until)
     with open_db(args)() as session:
         community = get_community(session, args.community)
         term = args.term
@@ -309,9 +310,7 @@ def report_engagement(args: argparse.Namespace) -> int:
                     f"community {community.slug!r} has no course grades; import "
                     "them first"
                 )
-        result = engagement.engagement_by_gpa(
-            session, community, term, _parse_date(args.since), _parse_date(args.until)
-        )
+        result = engagement.engagement_by_gpa(session, community, term, since, until)
     text = engagement.report_csv(result)
     if args.csv:
         Path(args.csv).write_text(text, encoding="utf-8", newline="")
