@@ -103,11 +103,11 @@ class EngagementReport:
         return sum(band.users for band in self.bands)
 
 
-def grade_points(grade: CourseGrade) -> float | None:
+def grade_points(grade: str, points: str | None) -> float | None:
     """Return a grade's points, from its grade points or else its letter."""
-    if grade.grade_points:
-        return float(grade.grade_points)
-    return LETTER_POINTS.get(grade.grade.upper())
+    if points:
+        return float(points)
+    return LETTER_POINTS.get(grade.upper())
 
 
 def band_index(gpa: float) -> int:
@@ -156,22 +156,24 @@ def _person_index(session: Session, community: Community) -> dict[str, int]:
 def _term_gpas(
     session: Session, community: Community, term: str, people: dict[str, int]
 ) -> dict[str, float]:
-    points: dict[str, list[float]] = {}
-    query = select(CourseGrade).where(
+    by_person: dict[str, list[float]] = {}
+    query = select(
+        CourseGrade.student_key, CourseGrade.grade, CourseGrade.grade_points
+    ).where(
         CourseGrade.community_id == community.id,
         CourseGrade.active.is_(True),
         CourseGrade.term == term,
     )
-    for grade in session.scalars(query):
-        value = grade_points(grade)
+    for key, grade, points in session.execute(query):
+        value = grade_points(grade, points)
         if value is None:
             continue
-        key = grade.student_key
         person = people.get(key.lower() if "@" in key else key)
         # A student missing from the roster is still counted, under the key
         # the grades file gives.
-        points.setdefault(f"row:{person}" if person else f"key:{key}", []).append(value)
-    return {person: sum(values) / len(values) for person, values in points.items()}
+        name = f"row:{person}" if person else f"key:{key}"
+        by_person.setdefault(name, []).append(value)
+    return {name: sum(values) / len(values) for name, values in by_person.items()}
 
 
 def _activity_counts(
