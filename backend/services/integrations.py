@@ -182,6 +182,10 @@ def set_options(
             from backend.services.canvas import check_option
 
             value = check_option(name, value)
+        if kind == "student_metadata" and name == "keep_fields":
+            from backend.services.metadata import check_keep_fields
+
+            value = check_keep_fields(value)
         new[name] = options[name] = value
     old = {name: setting.options.get(name) for name in options}
     setting.options = new

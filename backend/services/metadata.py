@@ -43,27 +43,35 @@ def kept_fields(session: Session, community: Community) -> list[str]:
     return list(setting.options.get("keep_fields") or [])
 
 
-def set_kept_fields(
-    session: Session, community: Community, names: list[str]
-) -> list[str]:
-    """Set the metadata fields to keep; headers and field names are both accepted.
+def check_keep_fields(names: list[str]) -> list[str]:
+    """Turn headers or field names into field names, once each, in order.
 
-    ``Year in School`` and ``year_in_school`` name the same field. An empty list
-    keeps every column. Rows already stored keep their fields until the next
-    import replaces them.
+    ``Year in School`` and ``year_in_school`` name the same field.
     """
     fields: dict[str, None] = {}
     for name in names:
-        field = metadata_field_name(name)
+        field = metadata_field_name(str(name))
         if not field:
             raise InvalidValue(
                 f"invalid metadata field {name!r}: use the column header as IT sends "
                 "it, such as 'Year in School'"
             )
         fields[field] = None
-    keep = list(fields)
-    integrations.set_options(session, community, "student_metadata", keep_fields=keep)
-    return keep
+    return list(fields)
+
+
+def set_kept_fields(
+    session: Session, community: Community, names: list[str]
+) -> list[str]:
+    """Set the metadata fields to keep; headers and field names are both accepted.
+
+    An empty list keeps every column. Rows already stored keep their fields
+    until the next import replaces them.
+    """
+    setting = integrations.set_options(
+        session, community, "student_metadata", keep_fields=names
+    )
+    return list(setting.options["keep_fields"])
 
 
 def available_fields(session: Session, community: Community) -> list[str]:

@@ -144,3 +144,20 @@ def test_unknown_student_not_found(sqlite_factory: sessionmaker[Session]) -> Non
     make_community(sqlite_factory)
     with pytest.raises(NotFound, match=r"no student 'x@uni\.edu'"):
         profile(sqlite_factory, "x@uni.edu")
+
+
+def test_generic_options_normalise_fields(
+    sqlite_factory: sessionmaker[Session],
+) -> None:
+    """The console's generic options form stores field names, not headers."""
+    from backend.services import integrations
+
+    make_community(sqlite_factory)
+    with transaction(sqlite_factory) as session:
+        community = get_community(session, "lc")
+        integrations.set_options(
+            session, community, "student_metadata", keep_fields=["Year in School"]
+        )
+    with sqlite_factory() as session:
+        kept = metadata.kept_fields(session, get_community(session, "lc"))
+    assert kept == ["year_in_school"]
