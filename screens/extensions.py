@@ -60,7 +60,32 @@ def _sso_facts(session: Session, school: School) -> list[Fact]:
 SCHOOL_SCREENS: list[ScreenEntry] = [
     ScreenEntry("s", "SSO", "Set up SAML SSO and share links", "screens.sso:SsoScreen"),
 ]
-COMMUNITY_SCREENS: list[ScreenEntry] = []
+COMMUNITY_SCREENS: list[ScreenEntry] = [
+    ScreenEntry(
+        "c",
+        "Canvas",
+        "Canvas placement and developer key",
+        "screens.canvas:CanvasScreen",
+    ),
+    ScreenEntry(
+        "v",
+        "Coverage",
+        "Which providers cover which courses",
+        "screens.coverage:CoverageScreen",
+    ),
+    ScreenEntry(
+        "g",
+        "Engagement",
+        "Tutoring use by GPA band",
+        "screens.engagement:EngagementScreen",
+    ),
+    ScreenEntry(
+        "m",
+        "Metadata",
+        "Student metadata fields to keep",
+        "screens.metadata_fields:MetadataFieldsScreen",
+    ),
+]
 SCHOOL_FACTS: list[Callable[[Session, School], list[Fact]]] = [_sso_facts]
 
 

@@ -10,10 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.db import transaction
-from backend.demo import generate, users
+from backend.demo import activity, generate, users
 from backend.imports import service
 from backend.models import School
-from backend.services import integrations, schools
+from backend.services import integrations, metadata, schools
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +24,10 @@ COMMUNITIES = (
     ("northfield-writing", "Writing Center", "Coaches", 1200),
 )
 SEED = 20261204
+# The Writing Center keeps fewer metadata fields, so its imports drop columns.
+KEPT_METADATA = {
+    "northfield-writing": ["Year in School", "Major", "Academic Standing", "Holds"],
+}
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,8 @@ def load_demo(factory: sessionmaker[Session]) -> DemoFiles:
                 "data_exports",
             ):
                 integrations.set_enabled(session, community, kind, True)
+            if slug in KEPT_METADATA:
+                metadata.set_kept_fields(session, community, KEPT_METADATA[slug])
 
     for slug, _name, _term, count in COMMUNITIES:
         students = everyone[:count]
@@ -104,20 +110,21 @@ def load_demo(factory: sessionmaker[Session]) -> DemoFiles:
             "sftp",
             generate.metadata_csv(rng, students, enrolled),
         )
-        _import(
+        grades = generate.grade_rows(rng, students, courses)
+        _import(factory, slug, "course_grades", "sftp", generate.grades_csv(grades))
+        providers = generate.providers_csv(rng, courses, 40, DOMAIN)
+        if slug == first_slug:
+            providers += activity.stale_providers_csv(courses, DOMAIN)
+        _import(factory, slug, "providers", "custom", providers)
+        activity.add_activity(
             factory,
             slug,
-            "course_grades",
-            "sftp",
-            generate.grades_csv(rng, students, courses),
+            students,
+            grades,
+            activity.provider_emails(providers),
+            random.Random(f"{SEED}-{slug}"),
         )
-        _import(
-            factory,
-            slug,
-            "providers",
-            "custom",
-            generate.providers_csv(rng, courses, 40, DOMAIN),
-        )
+    activity.set_up_canvas(factory, first_slug)
     with transaction(factory) as session:
         school = schools.get_school(session, SCHOOL_SLUG)
         count = users.add_users(session, random.Random(SEED + 2), school, everyone)
