@@ -27,7 +27,7 @@ CERT_YEARS = 10
 
 @dataclass(frozen=True)
 class KeyPair:
-    """Where a school's SP key is stored, and its certificate in PEM."""
+    """The path of a school's SP key file, and its certificate in PEM."""
 
     key_path: Path
     cert_pem: str

@@ -47,7 +47,7 @@ from backend.sso.verify import ReplayState, verify_response
 log = logging.getLogger(__name__)
 
 KEPT_RESPONSES = 50
-# An AuthnRequest not answered within this time is treated as never sent.
+# A response to an AuthnRequest older than this is rejected as unsolicited.
 REQUEST_LIFETIME = timedelta(hours=1)
 MAX_CLOCK_SKEW_SECONDS = 600
 DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9-]{1,63}\.)+[a-z]{2,63}$")
@@ -136,7 +136,7 @@ def setup_sso(
 ) -> SsoConfig:
     """Set up SSO for a school: SP key and certificate, defaults, share links.
 
-    A second call changes nothing unless ``new_key`` asks for a new key pair,
+    A second call changes nothing unless ``new_key`` requests a new key pair,
     which the school's IT must then load from the new SP metadata.
     """
     from backend.sso.links import ensure_links
@@ -420,7 +420,8 @@ def _consume(session: Session, school: School, login: VerifiedLogin) -> None:
         )
         if marked.rowcount != 1:  # type: ignore[attr-defined]
             raise SamlFailure(
-                "replayed", f"replayed: request {answered} was already answered once"
+                "replayed",
+                f"replayed: request {answered} already has an accepted response",
             )
     session.add(
         SsoSeenAssertion(

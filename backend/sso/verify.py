@@ -200,7 +200,7 @@ def check_replay(
     if answered in state.used_request_ids:
         raise SamlFailure(
             "replayed",
-            f"replayed: request {answered} was already answered once",
+            f"replayed: request {answered} already has an accepted response",
         )
     if answered in state.expired_request_ids:
         raise SamlFailure(
@@ -253,7 +253,7 @@ def verify_with_pysaml2(
         ) from None
     except UnsolicitedResponse:
         raise SamlFailure(
-            "unsolicited", "unsolicited: the response answers no open request"
+            "unsolicited", "unsolicited: the response matches no open request"
         ) from None
     except StatusError as error:
         raise SamlFailure(
