@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 KEPT_RESPONSES = 50
 # A response to an AuthnRequest older than this is rejected as unsolicited.
 REQUEST_LIFETIME = timedelta(hours=1)
+REQUESTS_KEPT_FOR = timedelta(days=7)
 MAX_CLOCK_SKEW_SECONDS = 600
 DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9-]{1,63}\.)+[a-z]{2,63}$")
 EDITABLE = (
@@ -591,10 +592,18 @@ def _trim(session: Session, school: School) -> None:
                 SsoTestResponse.id < min(kept),
             )
         )
+    now = datetime.now(UTC)
     session.execute(
         delete(SsoSeenAssertion).where(
             SsoSeenAssertion.school_id == school.id,
-            SsoSeenAssertion.expires_at < datetime.now(UTC),
+            SsoSeenAssertion.expires_at < now,
+        )
+    )
+    # Old request IDs only turn a "replayed" message into "unsolicited".
+    session.execute(
+        delete(SsoRequest).where(
+            SsoRequest.school_id == school.id,
+            SsoRequest.created_at < now - REQUESTS_KEPT_FOR,
         )
     )
 

@@ -129,3 +129,70 @@ def test_listener_stops_after_count(sso_school: SsoSchool) -> None:
     results = listener.serve()
     sender.join(10)
     assert len(results) == 2
+
+
+def test_cli_test_login_flow(
+    cli_db: str,
+    tmp_path: Path,
+    idp_keys: dict[str, IdpKey],
+    capsys: pytest.CaptureFixture,
+) -> None:
+    from tests.sso.idp import TestIdp
+
+    main(["--db", cli_db, "sso", "setup", "uni"])
+    metadata = tmp_path / "idp.xml"
+    metadata.write_text(idp_metadata([idp_keys["current"]]))
+    main(["--db", cli_db, "sso", "idp", "uni", "--file", str(metadata)])
+    main(["--db", cli_db, "sso", "metadata", "uni", "--output", str(tmp_path / "sp")])
+    capsys.readouterr()
+    assert main(["--db", cli_db, "sso", "login-url", "uni"]) == 0
+    url = capsys.readouterr().out.strip()
+
+    idp = TestIdp(idp_keys["current"], (tmp_path / "sp").read_text())
+    request_id, acs = idp.read_request(url)
+    entity_id = "https://cloud.penjiapp.com/saml/uni/sp/metadata"
+    response = tmp_path / "response.txt"
+    xml = idp.respond(request_id, entity_id, acs)
+    response.write_text(base64.b64encode(xml.encode()).decode())
+
+    assert main(["--db", cli_db, "sso", "check", "uni", str(response)]) == 0
+    checked = capsys.readouterr().out
+    assert checked.startswith("accepted: the response is valid")
+    assert main(["--db", cli_db, "sso", "check", "uni", str(response)]) == 1
+    assert "replayed" in capsys.readouterr().out
+    assert main(["--db", cli_db, "sso", "responses", "uni", "--show", "1"]) == 0
+    shown = capsys.readouterr().out
+    assert "NameID: jdoe-persistent" in shown
+    assert "urn:oasis:names:tc:SAML:2.0:protocol" in shown
+
+
+def test_idp_from_https_url(
+    cli_db: str,
+    tmp_path: Path,
+    idp_keys: dict[str, IdpKey],
+    capsys: pytest.CaptureFixture,
+) -> None:
+    from tests.sso.https_server import MetadataServer
+
+    main(["--db", cli_db, "sso", "setup", "uni"])
+    body = idp_metadata([idp_keys["current"]]).encode()
+    with MetadataServer(tmp_path, body) as server:
+        code = main(
+            [
+                "--db",
+                cli_db,
+                "sso",
+                "idp",
+                "uni",
+                "--url",
+                f"{server.url}/metadata",
+                "--cafile",
+                str(server.cert_file),
+                "--timeout",
+                "5",
+            ]
+        )
+    assert code == 0
+    assert "stored the IdP metadata of uni (url https://127.0.0.1:" in (
+        capsys.readouterr().out
+    )
