@@ -82,11 +82,12 @@ def decode_saml_response(text: str | bytes) -> bytes:
     raw = raw.strip()
     if raw.startswith("<"):
         return raw.encode()
-    if "SAMLResponse=" in raw:
-        form = urllib.parse.parse_qs(raw.split("?", 1)[-1])
-        raw = form.get("SAMLResponse", [""])[0]
-    elif "%" in raw:
-        raw = urllib.parse.unquote(raw)
+    field = re.search(r"SAMLResponse=([^&\s]*)", raw)
+    if field:
+        raw = field.group(1)
+    # unquote, not unquote_plus: base64 has no spaces, so a "+" is always part
+    # of the value, whether the form body was URL-encoded or pasted as shown.
+    raw = urllib.parse.unquote(raw)
     compact = re.sub(r"\s+", "", raw)
     try:
         xml = base64.b64decode(compact, validate=True)

@@ -95,3 +95,15 @@ def test_responses_kept_decoded(sso_school: SsoSchool) -> None:
     assert kept[1].xml.startswith("<")
     assert kept[1].name_id == "jdoe-persistent"
     assert kept[0].detail["reason"] == "replayed"
+
+
+def test_decode_keeps_plus_signs() -> None:
+    from backend.sso.inspect import decode_saml_response
+
+    xml = b"<samlp:Response>" + b"\xfb\xff" * 30 + b"</samlp:Response>"
+    value = base64.b64encode(xml).decode()
+    assert "+" in value
+    encoded = urllib.parse.quote(value, safe="")
+    assert decode_saml_response(value) == xml
+    assert decode_saml_response(f"SAMLResponse={encoded}&RelayState=x") == xml
+    assert decode_saml_response(f"SAMLResponse={value}") == xml
