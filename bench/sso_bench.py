@@ -51,7 +51,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         os.environ["PENJI_SSO_KEYS_DIR"] = str(Path(folder) / "keys")
         from backend.db import open_database, transaction
-        from backend.sso import service
+        from backend.sso import logins, service
         from tests.helpers import make_community
         from tests.sso.idp import TestIdp, idp_metadata, make_idp_key
 
@@ -69,7 +69,7 @@ def main() -> int:
         report(
             "AuthnRequest URL",
             [
-                timed(lambda: urls.append(service.start_test_login(factory, "uni")))
+                timed(lambda: urls.append(logins.start_test_login(factory, "uni")))
                 for _ in range(runs)
             ],
         )
@@ -86,7 +86,7 @@ def main() -> int:
             [
                 timed(
                     lambda value=value: outcomes.append(
-                        service.check_test_response(factory, "uni", value).reason
+                        logins.check_test_response(factory, "uni", value).reason
                     )
                 )
                 for value in responses

@@ -18,8 +18,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.errors import PenjiError
+from backend.sso.logins import TestLoginResult, check_test_response
 from backend.sso.saml import sp_acs_url
-from backend.sso.service import TestLoginResult, check_test_response
 
 log = logging.getLogger(__name__)
 

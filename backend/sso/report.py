@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from backend.models import SsoConfig, SsoTestResponse
+from backend.sso.logins import TestLoginResult
 from backend.sso.metadata import IdpPreview
-from backend.sso.service import TestLoginResult
 
 
 def idp_lines(preview: IdpPreview, now: datetime | None = None) -> list[str]:

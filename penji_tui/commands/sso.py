@@ -241,9 +241,9 @@ def sso_set(args: argparse.Namespace) -> int:
 
 
 def sso_login_url(args: argparse.Namespace) -> int:
-    from backend.sso import service
+    from backend.sso import logins
 
-    request_id, url = service.start_test_login(open_db(args), args.school)
+    request_id, url = logins.start_test_login(open_db(args), args.school)
     print(f"request ID {request_id}; open this URL in a browser:", file=sys.stderr)
     print(url)
     return 0
@@ -257,7 +257,7 @@ def _print_result(result: Any) -> int:
 
 
 def sso_check(args: argparse.Namespace) -> int:
-    from backend.sso import service
+    from backend.sso import logins
 
     if args.file:
         text = Path(args.file).read_text(encoding="utf-8", errors="replace")
@@ -265,7 +265,7 @@ def sso_check(args: argparse.Namespace) -> int:
         if sys.stdin.isatty():
             print("paste the SAMLResponse, then Ctrl+D:", file=sys.stderr)
         text = sys.stdin.read()
-    result = service.check_test_response(open_db(args), args.school, text)
+    result = logins.check_test_response(open_db(args), args.school, text)
     return _print_result(result)
 
 
@@ -304,11 +304,11 @@ def sso_listen(args: argparse.Namespace) -> int:
 
 
 def sso_responses(args: argparse.Namespace) -> int:
-    from backend.sso import service
+    from backend.sso import logins
     from backend.sso.report import kept_response_lines
 
     with open_db(args)() as session:
-        rows = service.recent_responses(session, args.school)
+        rows = logins.recent_responses(session, args.school)
     if args.show is not None:
         chosen = [row for row in rows if row.id == args.show]
         if not chosen:

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.db import transaction
-from backend.sso import service
+from backend.sso import logins, service
 from backend.sso.saml import sp_acs_url, sp_entity_id
 from tests.helpers import make_community
 from tests.sso.idp import IdpKey, TestIdp, idp_metadata, make_idp_key
@@ -33,7 +33,7 @@ class SsoSchool:
         return TestIdp(self.keys[key_name], self.sp_metadata)
 
     def request(self) -> str:
-        request_id, _url = service.start_test_login(self.factory, "uni")
+        request_id, _url = logins.start_test_login(self.factory, "uni")
         return request_id
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from backend.db import transaction
-from backend.sso import service
+from backend.sso import logins, service
 from tests.sso.conftest import SsoSchool
 from tests.sso.idp import idp_metadata, shift_times
 
@@ -18,8 +18,8 @@ def b64(xml: str) -> str:
     return base64.b64encode(xml.encode()).decode()
 
 
-def check(school: SsoSchool, xml: str) -> service.TestLoginResult:
-    return service.check_test_response(school.factory, "uni", b64(xml))
+def check(school: SsoSchool, xml: str) -> logins.TestLoginResult:
+    return logins.check_test_response(school.factory, "uni", b64(xml))
 
 
 def respond(school: SsoSchool, **options: Any) -> str:
@@ -131,7 +131,7 @@ def test_replay_cache_survives_restart(sso_school: SsoSchool, tmp_path: Any) -> 
     url = str(sso_school.factory.kw["bind"].url)
     sso_school.factory.kw["bind"].dispose()
     reopened = open_database(url)
-    result = service.check_test_response(reopened, "uni", b64(xml))
+    result = logins.check_test_response(reopened, "uni", b64(xml))
     assert result.reason == "replayed"
     reopened.kw["bind"].dispose()
 
@@ -219,7 +219,7 @@ def test_not_base64_rejected(sso_school: SsoSchool) -> None:
     from backend.errors import InvalidValue
 
     with pytest.raises(InvalidValue, match="not valid base64"):
-        service.check_test_response(sso_school.factory, "uni", "%%% not base64 !!")
+        logins.check_test_response(sso_school.factory, "uni", "%%% not base64 !!")
 
 
 def test_clock_skew_capped(sso_school: SsoSchool) -> None:

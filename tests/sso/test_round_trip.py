@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import urllib.parse
 
-from backend.sso import service
+from backend.sso import logins
 from tests.helpers import csv_bytes, run_import
 from tests.sso.conftest import SsoSchool
 from tests.sso.idp import IDP_SSO_URL
@@ -25,11 +25,11 @@ def test_round_trip_accepted(sso_school_any: SsoSchool) -> None:
             ["jdoe@uni.edu,Jane,Doe,jdoe,000123"],
         ),
     )
-    _request_id, url = service.start_test_login(school.factory, "uni")
+    _request_id, url = logins.start_test_login(school.factory, "uni")
     request_id, acs_url = school.idp.read_request(url)
     xml = school.idp.respond(request_id, school.entity_id, acs_url)
 
-    result = service.check_test_response(school.factory, "uni", b64(xml))
+    result = logins.check_test_response(school.factory, "uni", b64(xml))
 
     assert result.message == "the response is valid"
     assert result.accepted
@@ -43,7 +43,7 @@ def test_round_trip_accepted(sso_school_any: SsoSchool) -> None:
 
 
 def test_login_url_signed_sha256(sso_school: SsoSchool) -> None:
-    request_id, url = service.start_test_login(sso_school.factory, "uni")
+    request_id, url = logins.start_test_login(sso_school.factory, "uni")
     query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
     assert url.startswith(IDP_SSO_URL + "?")
     assert query["SigAlg"] == ["http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"]
@@ -54,7 +54,7 @@ def test_round_trip_lists_attributes(sso_school: SsoSchool) -> None:
     xml = sso_school.idp.respond(
         sso_school.request(), sso_school.entity_id, sso_school.acs_url
     )
-    result = service.check_test_response(sso_school.factory, "uni", b64(xml))
+    result = logins.check_test_response(sso_school.factory, "uni", b64(xml))
     assert result.login is not None
     names = {(a.name, a.friendly_name): a.values for a in result.login.attributes}
     assert names[("urn:oid:0.9.2342.19200300.100.1.1", "uid")] == ["jdoe"]
@@ -69,7 +69,7 @@ def test_signed_response_accepted(sso_school: SsoSchool) -> None:
         sign_assertion=False,
         sign_response=True,
     )
-    result = service.check_test_response(sso_school.factory, "uni", b64(xml))
+    result = logins.check_test_response(sso_school.factory, "uni", b64(xml))
     assert result.reason == "accepted"
 
 
@@ -78,7 +78,7 @@ def test_url_encoded_form_accepted(sso_school: SsoSchool) -> None:
         sso_school.request(), sso_school.entity_id, sso_school.acs_url
     )
     form = urllib.parse.urlencode({"SAMLResponse": b64(xml), "RelayState": "x"})
-    result = service.check_test_response(sso_school.factory, "uni", form)
+    result = logins.check_test_response(sso_school.factory, "uni", form)
     assert result.reason == "accepted"
 
 
@@ -86,11 +86,11 @@ def test_responses_kept_decoded(sso_school: SsoSchool) -> None:
     xml = sso_school.idp.respond(
         sso_school.request(), sso_school.entity_id, sso_school.acs_url
     )
-    service.check_test_response(sso_school.factory, "uni", b64(xml))
-    service.check_test_response(sso_school.factory, "uni", b64(xml))
+    logins.check_test_response(sso_school.factory, "uni", b64(xml))
+    logins.check_test_response(sso_school.factory, "uni", b64(xml))
 
     with sso_school.factory() as session:
-        kept = service.recent_responses(session, "uni")
+        kept = logins.recent_responses(session, "uni")
     assert [row.accepted for row in kept] == [False, True]
     assert kept[1].xml.startswith("<")
     assert kept[1].name_id == "jdoe-persistent"
