@@ -6,7 +6,6 @@ reaches a handler on the event loop, which updates the widgets.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,8 +21,6 @@ from screens.dialogs import ConfirmModal
 from screens.sso_jobs import SsoPage, change_setting, land, load_page, store_idp
 from screens.sso_modals import LineModal, PasteModal
 from screens.work import JobRunner
-
-log = logging.getLogger(__name__)
 
 
 class SsoScreen(JobRunner, Screen[None]):
