@@ -46,6 +46,8 @@ class AcsListener:
         self.results: list[TestLoginResult] = []
         self._done = threading.Event()
         self._lock = threading.Lock()
+        # NOTE: plain HTTP on loopback only, so a browser on another machine
+        # reaches it through an SSH tunnel; there is no TLS here.
         self.httpd = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self.httpd.daemon_threads = True
 

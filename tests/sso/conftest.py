@@ -20,7 +20,7 @@ BASE_URL = "https://cloud.penjiapp.com"
 
 @dataclass
 class SsoSchool:
-    """A school ``uni`` with SSO set up against ``idp``, signing with ``keys[0]``."""
+    """A school ``uni`` with SSO against ``idp``, which signs with ``keys["current"]``."""
 
     factory: sessionmaker[Session]
     idp: TestIdp
