@@ -161,13 +161,12 @@ def sessions_csv(
 def check_ins_csv(
     session: Session, community: Community, cutoff: datetime, zone: ZoneInfo
 ) -> bytes:
-    student_ids = dict(
-        session.execute(
-            select(Student.id, Student.student_id).where(
-                Student.community_id == community.id
-            )
-        ).tuples()
+    found = session.execute(
+        select(Student.id, Student.student_id).where(
+            Student.community_id == community.id
+        )
     )
+    student_ids = {row_id: student_id for row_id, student_id in found}
     rows = session.scalars(
         select(DropInCheckIn)
         .where(
@@ -271,7 +270,7 @@ def student_sign_ups_csv(
             User.role == "student",
         )
         .order_by(Membership.joined_at, Membership.id)
-    ).tuples()
+    )
     header = (
         "user_id",
         "community",

@@ -39,9 +39,14 @@ class RemoteFolder:
         return posixpath.join(self.base, *parts)
 
     def ensure_folders(self) -> None:
-        """Create the base folder and inbound/, outbound/ and archive/ if missing."""
+        """Create the base folder, its parents and the three subfolders if missing."""
+        parts = [p for p in self.base.split("/") if p and p != "."]
+        ancestors = [
+            ("/" if self.base.startswith("/") else "") + "/".join(parts[: i + 1])
+            for i in range(len(parts))
+        ]
         for path in (
-            self.base,
+            *ancestors,
             self.path(INBOUND),
             self.path(OUTBOUND),
             self.path(ARCHIVE),

@@ -74,5 +74,5 @@ def recent_runs(
         query = query.where(Community.slug == community_slug)
     return [
         RunSummary(run, community.slug, community.school.slug)
-        for run, community in session.execute(query).tuples()
+        for run, community in session.execute(query)
     ]
