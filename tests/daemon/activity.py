@@ -54,9 +54,18 @@ def add_activity(
             )
             session.add_all([student, provider])
             session.flush()
-        session.add(
-            Membership(user_id=student.id, community_id=community.id, joined_at=start)
-        )
+        joined = session.scalars(
+            select(Membership).where(
+                Membership.user_id == student.id,
+                Membership.community_id == community.id,
+            )
+        ).first()
+        if joined is None:
+            session.add(
+                Membership(
+                    user_id=student.id, community_id=community.id, joined_at=start
+                )
+            )
         for number in range(sessions):
             begins = start + timedelta(days=number)
             session.add(

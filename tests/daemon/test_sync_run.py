@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend import leases
 from backend.db import transaction
-from backend.models import AuditEvent, Community, ImportRun, Student, SyncRun
+from backend.models import AuditEvent, ImportRun, Student, SyncRun
 from backend.services import integrations, schools
 from backend.sync.run import RunRequest, lease_name, sync_all
 from tests.daemon.activity import add_activity
