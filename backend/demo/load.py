@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.db import transaction
-from backend.demo import generate
+from backend.demo import activity, generate
 from backend.imports import service
 from backend.models import School
 from backend.services import integrations, schools
@@ -84,6 +84,9 @@ def load_demo(factory: sessionmaker[Session]) -> DemoFiles:
                 "data_exports",
             ):
                 integrations.set_enabled(session, community, kind, True)
+            integrations.set_options(
+                session, community, "data_exports", time_zone="America/Chicago"
+            )
 
     for slug, _name, _term, count in COMMUNITIES:
         students = everyone[:count]
@@ -118,4 +121,9 @@ def load_demo(factory: sessionmaker[Session]) -> DemoFiles:
             "custom",
             generate.providers_csv(rng, courses, 40, DOMAIN),
         )
+    activity_rng = random.Random(SEED + 2)
+    with transaction(factory) as session:
+        for slug, *_rest in COMMUNITIES:
+            community = schools.get_community(session, slug)
+            activity.add_activity(session, community, activity_rng)
     return DemoFiles(first_slug, next_students)
