@@ -59,8 +59,22 @@ def _sso_placeholder(session: Session, school: School) -> list[Fact]:
     ]
 
 
-SCHOOL_SCREENS: list[ScreenEntry] = []
-COMMUNITY_SCREENS: list[ScreenEntry] = []
+SCHOOL_SCREENS: list[ScreenEntry] = [
+    ScreenEntry(
+        "n",
+        "Sync",
+        "Show the school's nightly SFTP sync runs",
+        "screens.sync_status:SyncStatusScreen",
+    ),
+]
+COMMUNITY_SCREENS: list[ScreenEntry] = [
+    ScreenEntry(
+        "n",
+        "Sync",
+        "Show the nightly SFTP sync runs and the next run",
+        "screens.sync_status:SyncStatusScreen",
+    ),
+]
 SCHOOL_FACTS: list[Callable[[Session, School], list[Fact]]] = [_sso_placeholder]
 
 

@@ -76,3 +76,87 @@ def recent_runs(
         RunSummary(run, community.slug, community.school.slug)
         for run, community in session.execute(query)
     ]
+
+
+@dataclass(frozen=True)
+class RunRow:
+    """A sync run as plain values, for views that outlive the session."""
+
+    id: int
+    community_slug: str
+    school_slug: str
+    trigger: str
+    status: str
+    started_at: datetime
+    duration_seconds: float | None
+    files_seen: int
+    imported: int
+    held: int
+    rejected: int
+    skipped: int
+    files_left: int
+    exports_written: int
+    errors: tuple[str, ...]
+    files: tuple[dict[str, object], ...]
+
+
+@dataclass(frozen=True)
+class StatusView:
+    """The next scheduled run and the last runs, as the console shows them."""
+
+    next_run_at: datetime | None
+    schedule_text: str
+    daemon: str | None
+    daemon_seen_at: datetime | None
+    runs: tuple[RunRow, ...]
+
+
+def status_view(
+    session: Session,
+    community_slug: str | None = None,
+    school_slug: str | None = None,
+    limit: int = 50,
+) -> StatusView:
+    """Collect the schedule and the last runs, of one community, school or all."""
+    query = (
+        select(SyncRun, Community)
+        .join(Community, Community.id == SyncRun.community_id)
+        .order_by(SyncRun.id.desc())
+        .limit(limit)
+    )
+    if community_slug is not None:
+        query = query.where(Community.slug == community_slug)
+    rows = []
+    for run, community in session.execute(query):
+        if school_slug is not None and community.school.slug != school_slug:
+            continue
+        rows.append(
+            RunRow(
+                id=run.id,
+                community_slug=community.slug,
+                school_slug=community.school.slug,
+                trigger=run.trigger,
+                status=run.status,
+                started_at=run.started_at,
+                duration_seconds=run.duration_seconds,
+                files_seen=run.files_seen,
+                imported=run.imported,
+                held=run.held,
+                rejected=run.rejected,
+                skipped=run.skipped,
+                files_left=run.files_left,
+                exports_written=run.exports_written,
+                errors=tuple(run.errors or ()),
+                files=tuple(run.files or ()),
+            )
+        )
+    schedule = get_schedule(session)
+    if schedule is None:
+        return StatusView(None, "no daemon has started yet", None, None, tuple(rows))
+    return StatusView(
+        schedule.next_run_at,
+        f"daily at {schedule.time_of_day} {schedule.time_zone}",
+        schedule.holder,
+        schedule.updated_at,
+        tuple(rows),
+    )
