@@ -50,7 +50,7 @@ class SyncRun(Base):
 
 
 class SyncSchedule(Base):
-    """The nightly schedule as the running daemon sees it.
+    """The nightly schedule state that the running daemon stores.
 
     ``covered_until`` is the newest nightly slot that has run, or the moment the
     daemon first started; a slot after it that is already due was missed and is

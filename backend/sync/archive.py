@@ -17,7 +17,7 @@ def archive_file(
     """Write ``data`` to ``archive_dir/SLUG/YYYY-MM-DD/HHMMSSZ-SHA-NAME`` durably.
 
     The file is written under a temporary name, flushed to disk and renamed, so
-    the archive never holds a partial file.
+    the archive never contains a partial file.
     """
     folder = archive_dir / slug / f"{at:%Y-%m-%d}"
     folder.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,6 @@
 """The four export files of a community, as CSV bytes.
 
-Each file holds all history from the start through the export day. Times are
+Each file contains all history from the start through the export day. Times are
 ISO 8601 with their UTC offset, in the zone the Data Exports integration names
 (option ``time_zone``, UTC by default). Columns are documented in
 docs/exports.md.

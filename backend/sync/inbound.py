@@ -42,7 +42,7 @@ IN_PROGRESS_SUFFIXES = (".part", ".tmp")
 
 @dataclass
 class FileOutcome:
-    """What happened to one inbound file in this run."""
+    """The outcome of one inbound file in this run."""
 
     name: str
     action: str
@@ -64,7 +64,7 @@ class FileOutcome:
 
 @dataclass
 class InboundContext:
-    """What the inbound step needs about the community and the run."""
+    """The community, settings and stop signal of the inbound step."""
 
     factory: sessionmaker[Session]
     settings: SyncSettings

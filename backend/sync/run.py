@@ -37,7 +37,7 @@ FINISHED_STATUSES = ("ok", "partial", "failed")
 
 @dataclass
 class RunRequest:
-    """Why and for which nightly slot a sync runs."""
+    """A request to sync: its trigger, nightly slot, stop signal and clock."""
 
     trigger: str
     slot: datetime | None = None

@@ -24,9 +24,9 @@ class ServerSettings:
 
 @dataclass(frozen=True)
 class CommunitySync:
-    """Where one community's files live: a server and a folder on it.
+    """The server and folder of one community's files.
 
-    The folder holds ``inbound/``, ``outbound/`` and ``archive/``.
+    The folder contains ``inbound/``, ``outbound/`` and ``archive/``.
     """
 
     slug: str

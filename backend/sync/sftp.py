@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 
 class SyncFailed(PenjiError):
-    """A sync step failed; the message says what and what to do next."""
+    """A failed sync step, with a message that names the fix."""
 
 
 class HostKeyRejected(SyncFailed):

@@ -18,7 +18,7 @@ from backend.errors import InvalidValue
 
 
 class Clock(Protocol):
-    """Where the daemon reads the time; tests pass a clock they control."""
+    """A source of the current time, so that tests can control it."""
 
     def now(self) -> datetime:
         """Return the current time as an aware UTC datetime."""

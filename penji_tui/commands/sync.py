@@ -87,7 +87,10 @@ def sync_now(args: argparse.Namespace) -> int:
     from backend.sync.run import RunRequest, sync_all
 
     if not args.now:
-        raise InvalidValue("say what to do: 'sync --now' or 'sync status'")
+        raise InvalidValue(
+            "missing action: use 'sync --now' to run the sync or 'sync status' "
+            "to list runs"
+        )
     config, factory = _config_and_db(args)
     if args.community and config.sync.community(args.community) is None:
         raise InvalidValue(
