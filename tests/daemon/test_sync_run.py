@@ -372,3 +372,43 @@ def test_unreachable_server_does_not_stop_others(
 
     assert [r.status for r in records] == ["failed", "ok"]
     assert "after 2 attempts" in records[0].errors[0]
+
+
+def test_deadline_cuts_off_run(
+    sqlite_factory: sessionmaker[Session],
+    sshd: SshdServer,
+    make_settings: SettingsFactory,
+) -> None:
+    make_community(sqlite_factory, "lc", "uni")
+    settings = make_settings("lc", community_deadline=0.3, settle_seconds=1.0)
+    dropped = drop(sshd, settings, "lc", "courses.csv", COURSES)
+
+    [record] = _run(sqlite_factory, settings)
+
+    assert record.status == "partial"
+    assert "passed its deadline of 0.3s" in record.errors[0]
+    assert dropped.exists()
+
+
+def test_unknown_file_name_left(
+    sqlite_factory: sessionmaker[Session],
+    sshd: SshdServer,
+    make_settings: SettingsFactory,
+) -> None:
+    make_community(sqlite_factory, "lc", "uni")
+    settings = make_settings("lc")
+    dropped = drop(sshd, settings, "lc", "Students.CSV", COURSES)
+
+    [record] = _run(sqlite_factory, settings)
+
+    assert record.files == [
+        {
+            "name": "Students.CSV",
+            "kind": None,
+            "action": "left",
+            "reason": "not an import file name",
+            "run_id": None,
+            "sha256": None,
+        }
+    ]
+    assert dropped.exists()
