@@ -21,7 +21,7 @@ from backend.sync import state
 from tests.helpers import STUDENT_HEADER, csv_bytes, make_community, student_rows
 from tests.services.sshd import SshdServer
 
-SLUGS = ("c1", "c2", "c3", "c4")
+SLUGS = ("c1", "c2", "c3", "c4", "c5", "c6")
 ROWS = 4000
 
 
@@ -160,6 +160,6 @@ def test_sigterm_during_run(
         still_inbound = (settings_dirs[slug] / "inbound" / "students.csv").exists()
         assert count in (0, ROWS), f"{slug} has a half-applied import"
         assert still_inbound == (count == 0), f"{slug}: file state does not match"
-    assert _students(factory, "c4") == 0
+    assert _students(factory, "c6") == 0
     assert (tmp_path / "logs" / "daemon.log").read_text().count("sync started") >= 1
     factory.kw["bind"].dispose()
