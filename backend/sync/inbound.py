@@ -180,6 +180,8 @@ def _process_file(ctx: InboundContext, folder: RemoteFolder, seen: RemoteFile) -
 
     with ctx.factory() as session:
         previous = _last_sha(session, ctx.community_id, kind)
+    # TODO: a new file of a kind whose earlier import is still held leaves that
+    # held run waiting; approving it afterwards would apply the older file.
     if previous is not None and previous[0] == sha256:
         outcome = FileOutcome(
             name,
@@ -233,6 +235,8 @@ def _counts(counts: dict[str, Any]) -> str:
 def _remove_from_inbound(
     ctx: InboundContext, folder: RemoteFolder, seen: RemoteFile, outcome: FileOutcome
 ) -> None:
+    # NOTE: a file that IT replaces between this look and the rename below is
+    # moved to archive/ unread, or deleted unread when remote_archive is off.
     now = folder.look(INBOUND, seen.name)
     if now is not None and now != seen:
         outcome.reason += (

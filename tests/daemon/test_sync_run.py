@@ -412,3 +412,32 @@ def test_unknown_file_name_left(
         }
     ]
     assert dropped.exists()
+
+
+def test_lease_of_dead_daemon_taken_over(
+    sqlite_factory: sessionmaker[Session],
+    sshd: SshdServer,
+    make_settings: SettingsFactory,
+) -> None:
+    import socket
+    from datetime import timedelta
+
+    from backend.models import Lease, utcnow
+
+    make_community(sqlite_factory, "lc", "uni")
+    settings = make_settings("lc")
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    with transaction(sqlite_factory) as session:
+        lc_id = schools.get_community(session, "lc").id
+        session.add(
+            Lease(
+                name=lease_name(lc_id),
+                holder=f"{socket.gethostname()}:{gone.pid}",
+                expires_at=utcnow() + timedelta(hours=1),
+            )
+        )
+
+    records = _run(sqlite_factory, settings)
+
+    assert [r.status for r in records] == ["ok"]
