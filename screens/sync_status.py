@@ -34,9 +34,11 @@ def schedule_text(view: StatusView) -> str:
 
 
 def detail_text(run: RunRow) -> str:
+    took = f"{run.duration_seconds:.1f}s" if run.duration_seconds else "running"
     lines = [
-        f"Run {run.id} of {run.school_slug}/{run.community_slug}: {run.status}, "
-        f"{run.files_seen} files seen, {run.exports_written} exports written"
+        f"Run {run.id} of {run.school_slug}/{run.community_slug}: {run.status} "
+        f"({took}), {run.files_seen} files seen, {run.exports_written} exports "
+        "written"
     ]
     lines += [f"[b red]error[/]: {error}" for error in run.errors]
     for entry in run.files:
@@ -95,8 +97,8 @@ between this community or school and every community.
     def on_mount(self) -> None:
         table = self.query_one("#sync-runs", DataTable)
         table.add_columns(
-            "Run", "Community", "Trigger", "Status", "Started", "Secs",
-            "Seen", "Imp", "Held", "Rej", "Skip", "Left", "Exp",
+            "Run", "Community", "Trigger", "Status", "Started",
+            "Imp", "Held", "Rej", "Skip", "Left", "Exp",
         )  # fmt: skip
         self.action_refresh()
 
@@ -133,13 +135,11 @@ between this community or school and every community.
         table.clear()
         for run in view.runs:
             style = STATUS_STYLES.get(run.status, "")
-            seconds = f"{run.duration_seconds:.0f}" if run.duration_seconds else "-"
             table.add_row(
                 str(run.id), run.community_slug, run.trigger,
                 f"[{style}]{run.status}[/]", f"{run.started_at:%m-%d %H:%M}",
-                seconds, str(run.files_seen), str(run.imported), str(run.held),
-                str(run.rejected), str(run.skipped), str(run.files_left),
-                str(run.exports_written),
+                str(run.imported), str(run.held), str(run.rejected),
+                str(run.skipped), str(run.files_left), str(run.exports_written),
             )  # fmt: skip
         detail = self.query_one("#detail", Static)
         detail.update(detail_text(view.runs[0]) if view.runs else "No sync runs yet.")
