@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import os
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -84,3 +86,17 @@ def drop(
     path = inbound / name
     path.write_bytes(data)
     return path
+
+
+@pytest.fixture
+def box_zone() -> Iterator[None]:
+    """Run the test with the machine's local zone set to Pacific/Auckland."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "Pacific/Auckland"
+    time.tzset()
+    yield
+    if before is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = before
+    time.tzset()

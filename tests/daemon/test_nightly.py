@@ -113,3 +113,19 @@ def test_next_run_stored_for_status(
         assert row is not None
         assert row.next_run_at == next_run
     assert len(worker.scheduler.jobs) == 1
+
+
+def test_schedule_job_in_box_local_time(
+    box_zone: None,
+    sqlite_factory: sessionmaker[Session],
+    make_settings: SettingsFactory,
+) -> None:
+    clock = FakeClock(datetime(2026, 12, 1, 10, 0, tzinfo=UTC))
+    worker = _worker(sqlite_factory, make_settings(), clock)
+
+    worker.arm()
+
+    [job] = worker.scheduler.jobs
+    # 00:00 UTC in December is 13:00 in Auckland, the machine's zone here.
+    assert job.at_time is not None
+    assert job.at_time.strftime("%H:%M:%S") == "13:00:00"

@@ -2,29 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 
 from backend.errors import InvalidValue
 from backend.sync.timing import DailySlot, box_local_time_of_day
-
-
-@pytest.fixture
-def box_zone() -> Iterator[None]:
-    """Run the test with the machine's local zone set to Pacific/Auckland."""
-    before = os.environ.get("TZ")
-    os.environ["TZ"] = "Pacific/Auckland"
-    time.tzset()
-    yield
-    if before is None:
-        del os.environ["TZ"]
-    else:
-        os.environ["TZ"] = before
-    time.tzset()
 
 
 def utc(*parts: int) -> datetime:
