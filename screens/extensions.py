@@ -59,7 +59,14 @@ def _sso_placeholder(session: Session, school: School) -> list[Fact]:
     ]
 
 
-SCHOOL_SCREENS: list[ScreenEntry] = []
+SCHOOL_SCREENS: list[ScreenEntry] = [
+    ScreenEntry(
+        "n",
+        "Sync",
+        "Show the school's nightly SFTP sync runs",
+        "screens.sync_status:SyncStatusScreen",
+    ),
+]
 COMMUNITY_SCREENS: list[ScreenEntry] = [
     ScreenEntry(
         "c",
@@ -84,6 +91,12 @@ COMMUNITY_SCREENS: list[ScreenEntry] = [
         "Metadata",
         "Student metadata fields to keep",
         "screens.metadata_fields:MetadataFieldsScreen",
+    ),
+    ScreenEntry(
+        "n",
+        "Sync",
+        "Show the nightly SFTP sync runs and the next run",
+        "screens.sync_status:SyncStatusScreen",
     ),
 ]
 SCHOOL_FACTS: list[Callable[[Session, School], list[Fact]]] = [_sso_placeholder]

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.db import transaction
-from backend.demo import activity, generate
+from backend.demo import activity, generate, term_activity
 from backend.imports import service
 from backend.models import School
 from backend.services import integrations, metadata, schools
@@ -90,6 +90,9 @@ def load_demo(factory: sessionmaker[Session]) -> DemoFiles:
                 integrations.set_enabled(session, community, kind, True)
             if slug in KEPT_METADATA:
                 metadata.set_kept_fields(session, community, KEPT_METADATA[slug])
+            integrations.set_options(
+                session, community, "data_exports", time_zone="America/Chicago"
+            )
 
     for slug, _name, _term, count in COMMUNITIES:
         students = everyone[:count]
@@ -125,4 +128,9 @@ def load_demo(factory: sessionmaker[Session]) -> DemoFiles:
             random.Random(f"{SEED}-{slug}"),
         )
     activity.set_up_canvas(factory, first_slug)
+    activity_rng = random.Random(SEED + 2)
+    with transaction(factory) as session:
+        for slug, *_rest in COMMUNITIES:
+            community = schools.get_community(session, slug)
+            term_activity.add_activity(session, community, activity_rng)
     return DemoFiles(first_slug, next_students)
