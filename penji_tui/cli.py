@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
 from penji_tui import __version__
-from penji_tui.commands import demo, imports, integrations, roster, sso
+from penji_tui.commands import demo, imports, integrations, roster, sso, sync
 
 log = logging.getLogger("penji_tui")
 
@@ -43,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     imports.register(commands)
     demo.register(commands)
     integrations.register(commands)
+    sync.register(commands)
     sso.register(commands)
     return parser
 
@@ -82,6 +84,10 @@ def run_handler(handler: object, args: argparse.Namespace, log_path: object) -> 
             file=sys.stderr,
         )
         return EXIT_FAILED
+    except BrokenPipeError:
+        # The reader of the output went away, as with "| head": exit quietly.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

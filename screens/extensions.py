@@ -59,6 +59,12 @@ def _sso_facts(session: Session, school: School) -> list[Fact]:
 
 SCHOOL_SCREENS: list[ScreenEntry] = [
     ScreenEntry("s", "SSO", "Set up SAML SSO and share links", "screens.sso:SsoScreen"),
+    ScreenEntry(
+        "n",
+        "Sync",
+        "Show the school's nightly SFTP sync runs",
+        "screens.sync_status:SyncStatusScreen",
+    ),
 ]
 COMMUNITY_SCREENS: list[ScreenEntry] = [
     ScreenEntry(
@@ -84,6 +90,12 @@ COMMUNITY_SCREENS: list[ScreenEntry] = [
         "Metadata",
         "Student metadata fields to keep",
         "screens.metadata_fields:MetadataFieldsScreen",
+    ),
+    ScreenEntry(
+        "n",
+        "Sync",
+        "Show the nightly SFTP sync runs and the next run",
+        "screens.sync_status:SyncStatusScreen",
     ),
 ]
 SCHOOL_FACTS: list[Callable[[Session, School], list[Fact]]] = [_sso_facts]

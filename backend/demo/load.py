@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.db import transaction
-from backend.demo import activity, generate, users
+from backend.demo import activity, generate, term_activity, users
 from backend.imports import service
 from backend.models import School
 from backend.services import integrations, metadata, schools
@@ -90,6 +90,9 @@ def load_demo(factory: sessionmaker[Session]) -> DemoFiles:
                 integrations.set_enabled(session, community, kind, True)
             if slug in KEPT_METADATA:
                 metadata.set_kept_fields(session, community, KEPT_METADATA[slug])
+            integrations.set_options(
+                session, community, "data_exports", time_zone="America/Chicago"
+            )
 
     for slug, _name, _term, count in COMMUNITIES:
         students = everyone[:count]
@@ -125,8 +128,14 @@ def load_demo(factory: sessionmaker[Session]) -> DemoFiles:
             random.Random(f"{SEED}-{slug}"),
         )
     activity.set_up_canvas(factory, first_slug)
+    activity_rng = random.Random(SEED + 2)
+    with transaction(factory) as session:
+        for slug, *_rest in COMMUNITIES:
+            community = schools.get_community(session, slug)
+            term_activity.add_activity(session, community, activity_rng)
     with transaction(factory) as session:
         school = schools.get_school(session, SCHOOL_SLUG)
-        count = users.add_users(session, random.Random(SEED + 2), school, everyone)
-        log.info("added %d demo users with joins and last activity", count)
+        rng = random.Random(SEED + 3)
+        count = users.add_landing_data(session, rng, school, everyone)
+        log.info("added %d demo users who joined no community", count)
     return DemoFiles(first_slug, next_students)

@@ -1,77 +1,72 @@
-"""Demo users, their community joins and last activity, for the landing rules.
+"""Demo last activity, pre-SSO passwords and share links, for the landing rules.
 
-About a tenth of the demo students become users: most joined the Learning
-Commons, some the Writing Center, some both, a few none. Some used a password
-before SSO. The Learning Commons is the onboarding default and the Writing
-Center admits its roster only (Use List), so every landing outcome occurs.
+The term's activity already made users and their community joins. This step
+gives each joined user a last active community, marks about a quarter as
+having used a password before SSO, and adds users who joined no community.
+The Learning Commons is the onboarding default and the Writing Center admits
+its roster only (Use List), so every landing outcome occurs.
 """
 
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, timedelta
+from collections import defaultdict
+from datetime import timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.demo.generate import DemoStudent
-from backend.models import Community, Membership, School, User
+from backend.models import Membership, School, User
 from backend.sso.links import ensure_links
 
-START = datetime(2026, 8, 17, tzinfo=UTC)
-USER_SHARE = 10
+PASSWORD_SHARE = 0.25
+UNJOINED_EVERY = 25
 
 
-def add_users(
+def add_landing_data(
     session: Session,
     rng: random.Random,
     school: School,
     students: list[DemoStudent],
 ) -> int:
-    """Add users with joins and last activity; return how many were added."""
+    """Set last activity and add unjoined users; return how many users were added."""
     learning, writing = school.communities[:2]
     learning.onboarding_default = True
     writing.eligibility = "use_list"
 
-    added = 0
-    for student in students[::USER_SHARE]:
-        joined = _pick_joins(rng, learning, writing)
-        last = rng.choice(joined) if joined else None
-        user = User(
-            school_id=school.id,
-            email=student.email,
-            sso_id=student.sso_id,
-            first_name=student.first_name,
-            last_name=student.last_name,
-            has_password=rng.random() < 0.25,
-            created_at=START + timedelta(days=rng.randrange(60)),
-            last_active_community_id=last.id if last else None,
-            last_active_at=START + timedelta(days=60 + rng.randrange(40))
-            if last
-            else None,
+    joins: dict[int, list[Membership]] = defaultdict(list)
+    for membership in session.scalars(select(Membership).order_by(Membership.id)):
+        joins[membership.user_id].append(membership)
+    users = list(
+        session.scalars(
+            select(User).where(User.school_id == school.id).order_by(User.id)
         )
-        session.add(user)
-        session.flush()
-        for community in joined:
-            session.add(
-                Membership(
-                    user_id=user.id,
-                    community_id=community.id,
-                    joined_at=user.created_at + timedelta(days=rng.randrange(30)),
-                )
+    )
+    for user in users:
+        user.has_password = rng.random() < PASSWORD_SHARE
+        joined = joins.get(user.id)
+        if joined:
+            last = rng.choice(joined)
+            user.last_active_community_id = last.community_id
+            user.last_active_at = last.joined_at + timedelta(days=rng.randrange(1, 60))
+
+    known = {user.email for user in users}
+    added = 0
+    for student in students[::UNJOINED_EVERY]:
+        if student.email in known:
+            continue
+        session.add(
+            User(
+                school_id=school.id,
+                email=student.email,
+                sso_id=student.sso_id,
+                first_name=student.first_name,
+                last_name=student.last_name,
+                has_password=rng.random() < PASSWORD_SHARE,
             )
+        )
         added += 1
+    session.flush()
     ensure_links(session, school)
     return added
-
-
-def _pick_joins(
-    rng: random.Random, learning: Community, writing: Community
-) -> list[Community]:
-    roll = rng.random()
-    if roll < 0.55:
-        return [learning]
-    if roll < 0.75:
-        return [writing]
-    if roll < 0.92:
-        return [writing, learning]
-    return []

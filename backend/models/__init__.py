@@ -32,11 +32,14 @@ from backend.models.sso import (
     SsoSeenAssertion,
     SsoTestResponse,
 )
+from backend.models.sync import SYNC_STATUSES, SYNC_TRIGGERS, SyncRun, SyncSchedule
 
 __all__ = [
     "ELIGIBILITY_VALUES",
     "INTEGRATION_KINDS",
     "SOURCES",
+    "SYNC_STATUSES",
+    "SYNC_TRIGGERS",
     "AuditEvent",
     "Base",
     "Community",
@@ -58,6 +61,8 @@ __all__ = [
     "SsoTestResponse",
     "Student",
     "StudentMetadata",
+    "SyncRun",
+    "SyncSchedule",
     "TutoringSession",
     "User",
     "utcnow",

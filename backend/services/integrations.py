@@ -26,7 +26,7 @@ DEFAULT_OPTIONS: dict[str, dict[str, Any]] = {
     "course_enrollment": {"lock_to_enrolled": False},
     "student_metadata": {"keep_fields": []},
     "course_grades": {},
-    "data_exports": {},
+    "data_exports": {"time_zone": "UTC"},
     "canvas": {
         "placement": "both",
         "course_default": "enabled",

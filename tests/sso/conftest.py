@@ -20,7 +20,7 @@ BASE_URL = "https://cloud.penjiapp.com"
 
 @dataclass
 class SsoSchool:
-    """A school ``uni`` with SSO against ``idp``, which signs with ``keys["current"]``."""
+    """A school ``uni`` with SSO against ``idp``, signing with ``keys["current"]``."""
 
     factory: sessionmaker[Session]
     idp: TestIdp
