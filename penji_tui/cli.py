@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from penji_tui import __version__
-from penji_tui.commands import demo, imports, roster
+from penji_tui.commands import cards, demo, imports, roster
 
 log = logging.getLogger("penji_tui")
 
@@ -42,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     roster.register(commands)
     imports.register(commands)
     demo.register(commands)
+    cards.register(commands)
     return parser
 
 

@@ -27,7 +27,16 @@ DEFAULT_OPTIONS: dict[str, dict[str, Any]] = {
     "course_grades": {},
     "data_exports": {},
     "canvas": {},
-    "card_readers": {},
+    # Card readers: the card layout (backend.cards.layout.CardLayout fields),
+    # sample swipes tried whenever the layout is saved, the window in which a
+    # second swipe of the same card is ignored, and how long a check-in stays
+    # open before a swipe starts a new visit instead of checking out.
+    "card_readers": {
+        "layout": {},
+        "samples": [],
+        "repeat_seconds": 5,
+        "visit_hours": 12,
+    },
 }
 
 
