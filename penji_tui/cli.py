@@ -62,6 +62,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run_handler(handler: object, args: argparse.Namespace, log_path: object) -> int:
     """Run a command; print failures in words, never as a traceback."""
+    from sqlalchemy.exc import OperationalError
+
     from backend.db import DatabaseError
     from backend.errors import PenjiError
 
@@ -70,6 +72,14 @@ def run_handler(handler: object, args: argparse.Namespace, log_path: object) -> 
     except (PenjiError, DatabaseError) as error:
         log.warning("%s failed: %s", args.command, error)
         print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except OperationalError as error:
+        log.warning("%s failed on the database: %s", args.command, error.orig)
+        print(
+            f"error: the database failed ({error.orig}); check that it is reachable "
+            "and try again",
+            file=sys.stderr,
+        )
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -36,6 +36,8 @@ class ParsedFile:
 
     ``fields`` names the values of each row in ``rows``, which maps each row's key
     to its values. ``lines`` gives the line each key was read from.
+    ``value_caches`` holds, per field, the shared string of each value of a
+    column that repeats across rows, so that stored rows can share them too.
     """
 
     spec: KindSpec
@@ -47,6 +49,7 @@ class ParsedFile:
     warnings: ProblemList = field(default_factory=ProblemList)
     headers: list[str] = field(default_factory=list)
     dropped_columns: list[str] = field(default_factory=list)
+    value_caches: list[dict[str, str] | None] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -254,10 +257,19 @@ def _read_rows(
     ]
     key_positions = [position[name] for name in spec.key]
     single_key = key_positions[0] if len(key_positions) == 1 else None
+    # Values of columns that repeat across rows, such as course codes and terms,
+    # are checked once and then shared: the cache maps a cell to its normal form.
+    # Key and unique columns repeat by mistake only, so they are not cached.
+    distinct = {
+        single_key,
+        *(position[name] for name in spec.unique if name in position),
+    }
+    caches = parsed.value_caches = [
+        None if i in distinct else {} for i in range(len(columns))
+    ]
     checks = [
-        (i, c.spec_field.required, c.spec_field.check, c.spec_field.label)
+        (i, c.spec_field.required, c.spec_field.check, c.spec_field.label, caches[i])
         for i, c in enumerate(columns)
-        if c.spec_field.required or c.spec_field.check
     ]
     unique = [
         (position[name], columns[position[name]].spec_field.label, {})
@@ -300,8 +312,11 @@ def _read_rows(
             continue
 
         valid = True
-        for i, required, check, label in checks:
+        for i, required, check, label, cache in checks:
             value = values[i]
+            if cache is not None and value in cache:
+                values[i] = cache[value]
+                continue
             if not value:
                 if required:
                     errors.add(line, labels[i], f"empty required value {label!r}")
@@ -313,6 +328,9 @@ def _read_rows(
                 except ValueError as error:
                     errors.add(line, labels[i], str(error))
                     valid = False
+                    continue
+            if cache is not None:
+                cache[value] = values[i]
         if not valid:
             continue
 
