@@ -1,0 +1,55 @@
+"""The Textual console: the app, its global keys and how it starts."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+from textual.app import App
+from textual.binding import Binding
+
+from screens.dialogs import HelpModal
+from screens.palette import ScreenCommands
+from screens.schools import SchoolsScreen
+
+log = logging.getLogger(__name__)
+
+
+class PenjiApp(App[int]):
+    """The support console over one database.
+
+    Screens reach the database only through backend functions run in thread
+    workers (see ``screens.work``), with sessions from ``self.factory``.
+    """
+
+    TITLE = "Penji console"
+    COMMANDS = App.COMMANDS | {ScreenCommands}
+    BINDINGS = [
+        Binding("f1", "help", "Help"),
+        Binding("question_mark", "help", "Help", show=False),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    def __init__(self, factory: sessionmaker[Session], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.factory = factory
+
+    def on_mount(self) -> None:
+        self.push_screen(SchoolsScreen())
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpModal):
+            return
+        self.push_screen(HelpModal(self.screen))
+
+
+def run_console(factory: sessionmaker[Session]) -> int:
+    """Run the console until staff quit it; return the process exit code."""
+    log.info("console started")
+    app = PenjiApp(factory)
+    result = app.run()
+    log.info("console stopped")
+    if app.return_code:
+        return app.return_code
+    return result or 0
