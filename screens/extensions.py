@@ -60,7 +60,14 @@ def _sso_placeholder(session: Session, school: School) -> list[Fact]:
 
 
 SCHOOL_SCREENS: list[ScreenEntry] = []
-COMMUNITY_SCREENS: list[ScreenEntry] = []
+COMMUNITY_SCREENS: list[ScreenEntry] = [
+    ScreenEntry(
+        "k",
+        "Card reader",
+        "Set up the card layout and try it on a sample swipe",
+        "screens.card_reader:CardReaderScreen",
+    ),
+]
 SCHOOL_FACTS: list[Callable[[Session, School], list[Fact]]] = [_sso_placeholder]
 
 

@@ -173,6 +173,8 @@ def set_options(
             raise InvalidValue(f"option {name} of {kind} must be true or false")
         if isinstance(allowed[name], list) and not isinstance(value, list):
             raise InvalidValue(f"option {name} of {kind} must be a list")
+        if isinstance(allowed[name], dict) and not isinstance(value, dict):
+            raise InvalidValue(f"option {name} of {kind} must be a mapping")
         new[name] = value
     old = {name: setting.options.get(name) for name in options}
     setting.options = new
