@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend.db import transaction
 from backend.demo import generate
+from backend.demo.cards import load_card_demo
 from backend.imports import service
 from backend.models import School
 from backend.services import integrations, schools
@@ -118,4 +119,5 @@ def load_demo(factory: sessionmaker[Session]) -> DemoFiles:
             "custom",
             generate.providers_csv(rng, courses, 40, DOMAIN),
         )
+    load_card_demo(factory, rng, everyone, COMMUNITIES[0][0], COMMUNITIES[1][0])
     return DemoFiles(first_slug, next_students)

@@ -412,6 +412,7 @@ def card_listen(args: argparse.Namespace) -> int:
 def run_kiosk(args: argparse.Namespace) -> int:
     from screens.kiosk import KioskApp
 
+    _check_reader_community(args)
     app = KioskApp(open_db(args), args.community, args.queue or default_queue_path())
     app.run()
     return 0
