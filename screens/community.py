@@ -79,7 +79,7 @@ user and SSH client.
         yield Header()
         yield Static("Loading...", id="settings")
         yield DataTable(id="integrations", cursor_type="row")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.title = self.community_slug
@@ -87,6 +87,7 @@ user and SSH client.
         table.add_column("Integration", key="label")
         table.add_column("State", key="state")
         table.add_column("Options", key="options")
+        table.focus()
         self.action_refresh()
 
     def action_refresh(self) -> None:

@@ -1,23 +1,219 @@
-"""Placeholder while the screen is built."""
+"""Held and past imports of a community: approve, reject, roll back."""
 
 from __future__ import annotations
 
-from typing import Any
-
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import DataTable, Footer, Header, Static
+
+from backend.imports import service
+from backend.imports.review import (
+    RollbackPlan,
+    RunSummary,
+    rollback_plan,
+    run_summaries,
+)
+from backend.models import ImportRun
+from screens.dialogs import ConfirmModal
+from screens.work import JobRunner
+
+STATUS_STYLES = {
+    "held": "b yellow",
+    "previewed": "cyan",
+    "applied": "green",
+    "rejected": "dim",
+    "rolled_back": "magenta",
+}
 
 
-class RunsScreen(Screen[None]):
-    BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
+def counts_cell(counts: dict[str, int]) -> str:
+    if not counts:
+        return "-"
+    return (
+        f"+{counts.get('added', 0):,} ~{counts.get('changed', 0):,} "
+        f"-{counts.get('removed', 0):,}"
+    )
 
-    def __init__(self, **context: Any) -> None:
+
+def plan_text(plan: RollbackPlan) -> str:
+    lines = [
+        f"Roll back run {plan.run_id} ({plan.kind}, {plan.file_name})? This restores "
+        "the rows as they were before it:",
+        f"  {plan.restored:,} changed or removed rows get their old values back",
+        f"  {plan.deleted:,} rows it added are deleted",
+    ]
+    if plan.deactivated:
+        lines.append(f"  {plan.deactivated:,} rows it brought back become inactive")
+    if plan.replaced:
+        lines.append(
+            f"  {plan.replaced:,} rows of the other source it replaced come back"
+        )
+    if plan.sample_keys:
+        lines.append("For example: " + ", ".join(plan.sample_keys))
+    return "\n".join(lines)
+
+
+class RunsScreen(JobRunner, Screen[None]):
+    """Every import run of a community, newest first."""
+
+    CSS_PATH = "runs.tcss"
+    HELP = """
+The imports of this community, newest first, with status, counts (+ added,
+~ changed, - removed), the OS user who ran them and when. A held run waits
+for someone to approve (apply past its guard) or reject it. Only the newest
+applied run of a kind and source can be rolled back, since later runs were
+computed against its rows; the confirmation lists what comes back.
+"""
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("a", "approve", "Approve"),
+        Binding("r", "reject", "Reject"),
+        Binding("b", "rollback", "Roll back"),
+        Binding("f", "held_only", "Held only"),
+        Binding("y", "copy", "Copy ID"),
+        Binding("ctrl+r", "refresh", "Refresh"),
+    ]
+
+    def __init__(self, community_slug: str) -> None:
         super().__init__()
-        self.context = context
+        self.community_slug = community_slug
+        self.runs: list[RunSummary] = []
+        self.shown: list[RunSummary] = []
+        self.held_only = False
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("Not built yet")  # TODO: build this screen.
-        yield Footer()
+        yield DataTable(id="runs", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="reason")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.title = f"Imports of {self.community_slug}"
+        table = self.query_one("#runs", DataTable)
+        table.add_columns("Run", "Kind", "Src", "Status", "Counts", "User", "Time")
+        self.action_refresh()
+
+    def action_refresh(self) -> None:
+        self.run_in_session(
+            "Loading imports",
+            run_summaries,
+            self.community_slug,
+            done=self.show_runs,
+            exclusive=True,
+        )
+
+    def show_runs(self, runs: list[RunSummary]) -> None:
+        self.runs = runs
+        self.shown = [r for r in runs if r.status == "held" or not self.held_only]
+        table = self.query_one("#runs", DataTable)
+        row = table.cursor_row
+        table.clear()
+        for run in self.shown:
+            style = STATUS_STYLES.get(run.status, "")
+            table.add_row(
+                str(run.id),
+                run.kind,
+                run.source,
+                f"[{style}]{run.status}[/]",
+                counts_cell(run.counts),
+                run.os_user,
+                f"{run.created_at:%m-%d %H:%M}",
+                key=str(run.id),
+            )
+        if self.shown:
+            table.move_cursor(row=min(row, len(self.shown) - 1))
+        else:
+            self.query_one("#reason", Static).update("No import matches.")
+        table.focus()
+
+    @on(DataTable.RowHighlighted, "#runs")
+    def highlighted(self) -> None:
+        run = self.selected()
+        if run is None:
+            return
+        text = f"{run.file_name}"
+        if run.hold_reason:
+            text += f"\n[b yellow]Held:[/] {run.hold_reason}"
+        self.query_one("#reason", Static).update(text)
+
+    def selected(self) -> RunSummary | None:
+        table = self.query_one("#runs", DataTable)
+        if not self.shown or table.cursor_row >= len(self.shown):
+            return None
+        return self.shown[table.cursor_row]
+
+    def action_held_only(self) -> None:
+        self.held_only = not self.held_only
+        self.show_runs(self.runs)
+
+    def action_copy(self) -> None:
+        run = self.selected()
+        if run is not None:
+            self.app.copy_to_clipboard(str(run.id))
+            self.notify(f"Copied run ID {run.id}")
+
+    def finished(self, run: ImportRun) -> None:
+        self.notify(f"Run {run.id} is now {run.status.replace('_', ' ')}")
+        self.action_refresh()
+
+    def ask(self, title: str, body: str, job: object, run: RunSummary) -> None:
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.run_job(
+                    title,
+                    job,  # type: ignore[arg-type]
+                    self.app.factory,  # type: ignore[attr-defined]
+                    run.id,
+                    done=self.finished,
+                    exclusive=True,
+                )
+
+        self.app.push_screen(ConfirmModal(title, body), answered)
+
+    def action_approve(self) -> None:
+        run = self.selected()
+        if run is None or run.status not in ("held", "previewed"):
+            self.notify(
+                "Only a held or previewed run can be approved", severity="warning"
+            )
+            return
+        reason = run.hold_reason or "No guard held it."
+        body = (
+            f"Apply run {run.id} ({run.kind}, {run.file_name}) now: "
+            f"{counts_cell(run.counts)}.\n\n{reason}"
+        )
+        self.ask(f"Approve run {run.id}", body, service.approve_run, run)
+
+    def action_reject(self) -> None:
+        run = self.selected()
+        if run is None or run.status not in ("held", "previewed"):
+            self.notify(
+                "Only a held or previewed run can be rejected", severity="warning"
+            )
+            return
+        body = f"Reject run {run.id} ({run.kind}, {run.file_name})? Nothing is applied."
+        self.ask(f"Reject run {run.id}", body, service.reject_run, run)
+
+    def action_rollback(self) -> None:
+        run = self.selected()
+        if run is None or run.status != "applied":
+            self.notify("Only an applied run can be rolled back", severity="warning")
+            return
+        self.run_in_session(
+            "Reading what the rollback restores",
+            rollback_plan,
+            run.id,
+            done=lambda plan: self.confirm_rollback(plan, run),
+        )
+
+    def confirm_rollback(self, plan: RollbackPlan, run: RunSummary) -> None:
+        if not plan.newest:
+            self.notify(
+                f"Run {run.id} is not the newest applied {run.kind} run; roll back "
+                "the newer one first",
+                severity="warning",
+            )
+            return
+        self.ask(f"Roll back run {run.id}", plan_text(plan), service.rollback_run, run)

@@ -60,12 +60,13 @@ else is set per community. Enter opens the selected community.
         yield Header()
         yield Static("Loading...", id="facts")
         yield OpenTable(id="communities")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.title = self.school_slug
         table = self.query_one("#communities", DataTable)
         table.add_columns("Slug", "Name", "Visible", "Eligibility", "On", "Students")
+        table.focus()
         self.action_refresh()
 
     def action_refresh(self) -> None:

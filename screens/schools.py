@@ -40,11 +40,12 @@ communities, SSO state and share link are.
         yield Input(placeholder="Search schools by slug or name", id="search")
         yield OpenTable(id="schools")
         yield Static("", id="status")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#schools", DataTable)
         table.add_columns("Slug", "Name", "Communities")
+        table.focus()
         self.action_refresh()
 
     def action_refresh(self) -> None:

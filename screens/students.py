@@ -1,23 +1,212 @@
-"""Placeholder while the screen is built."""
+"""Students of both sources, searchable, and a student's profile."""
 
 from __future__ import annotations
 
-from typing import Any
-
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import DataTable, Footer, Header, Input, Static
+
+from backend.services.students import (
+    SEARCH_LIMIT,
+    StudentProfile,
+    StudentRow,
+    search_students,
+    student_profile,
+)
+from screens.widgets import OpenTable
+from screens.work import JobRunner
+
+SOURCE_LABELS = {"custom": "custom", "sftp": "IT"}
 
 
-class StudentsScreen(Screen[None]):
-    BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
+class StudentsScreen(JobRunner, Screen[None]):
+    """Search students by name, email, student ID or SSO ID."""
 
-    def __init__(self, **context: Any) -> None:
+    CSS_PATH = "students.tcss"
+    HELP = """
+A community's students are the union of custom rows (an admin's CSV upload)
+and IT rows (the SFTP import); the Source column says which. A student in
+both lists shows twice. Type words to search names, emails, student IDs and
+SSO IDs; every word must match. Enter opens the student's profile.
+"""
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("slash", "search", "Search"),
+        Binding("down", "focus_table", "List", show=False),
+        Binding("y", "copy", "Copy ID"),
+    ]
+
+    def __init__(
+        self, community_slug: str | None = None, school_slug: str | None = None
+    ) -> None:
         super().__init__()
-        self.context = context
+        self.community_slug = community_slug
+        self.school_slug = None if community_slug else school_slug
+        self.students: list[StudentRow] = []
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("Not built yet")  # TODO: build this screen.
-        yield Footer()
+        yield Input(placeholder="Search name, email, student ID or SSO ID", id="search")
+        yield OpenTable(id="students")
+        yield Static("", id="status")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        scope = self.community_slug or self.school_slug or "every school"
+        self.title = f"Students of {scope}"
+        table = self.query_one("#students", DataTable)
+        table.add_columns("Name", "Email", "Student ID", "Source")
+        if self.community_slug is None:
+            table.add_column("Community")
+        self.refresh_list()
+
+    def refresh_list(self) -> None:
+        self.run_in_session(
+            "Searching students",
+            lambda session, text: search_students(
+                session,
+                community_slug=self.community_slug,
+                school_slug=self.school_slug,
+                text=text,
+            ),
+            self.query_one("#search", Input).value,
+            done=self.show_students,
+            exclusive=True,
+            group="search",
+        )
+
+    def show_students(self, students: list[StudentRow]) -> None:
+        self.students = students
+        table = self.query_one("#students", DataTable)
+        table.clear()
+        for s in students:
+            cells = [
+                s.name,
+                s.email or "",
+                s.student_id or "",
+                SOURCE_LABELS.get(s.source, s.source),
+            ]
+            if self.community_slug is None:
+                cells.append(s.community_slug)
+            table.add_row(*cells, key=str(s.id))
+        more = (
+            " (first results only; type more to narrow)"
+            if len(students) >= SEARCH_LIMIT
+            else ""
+        )
+        self.query_one("#status", Static).update(f"{len(students):,} students{more}")
+
+    @on(Input.Changed, "#search")
+    def search_changed(self) -> None:
+        self.refresh_list()
+
+    @on(Input.Submitted, "#search")
+    def action_focus_table(self) -> None:
+        self.query_one("#students", DataTable).focus()
+
+    def action_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def selected(self) -> StudentRow | None:
+        table = self.query_one("#students", DataTable)
+        if not self.students or table.cursor_row >= len(self.students):
+            return None
+        return self.students[table.cursor_row]
+
+    @on(DataTable.RowSelected, "#students")
+    def open_profile(self) -> None:
+        student = self.selected()
+        if student is not None:
+            self.app.push_screen(ProfileScreen(student.id))
+
+    def action_copy(self) -> None:
+        student = self.selected()
+        if student is None:
+            return
+        value = student.student_id or student.email or student.key
+        self.app.copy_to_clipboard(value)
+        self.notify(f"Copied {value}")
+
+
+def profile_text(profile: StudentProfile) -> str:
+    s = profile.student
+    lines = [
+        f"[b]{s.name or s.key}[/]",
+        f"Email       {s.email or '-'}",
+        f"Student ID  {s.student_id or '-'}",
+        f"SSO ID      {s.sso_id or '-'}",
+        f"Source      {SOURCE_LABELS.get(s.source, s.source)} in {s.community_slug}"
+        + ("" if s.active else " (inactive)"),
+        "",
+        "[b]Metadata[/]",
+    ]
+    if profile.metadata:
+        width = max(len(name) for name in profile.metadata)
+        lines += [f"  {k:<{width}}  {v}" for k, v in sorted(profile.metadata.items())]
+    else:
+        lines.append("  none")
+    lines += ["", "[b]Enrollments[/]"]
+    for e in profile.enrollments:
+        when = " ".join(p for p in (e["meeting_days"], e["meeting_time"]) if p)
+        lines.append(f"  {e['course_code']:<16} {e['term'] or '':<12} {when}")
+    if not profile.enrollments:
+        lines.append("  none")
+    lines += ["", "[b]Grades[/]"]
+    for g in profile.grades:
+        points = g["grade_points"] or ""
+        lines.append(
+            f"  {g['course_code']:<16} {g['term']:<12} {g['grade']:<3} {points}"
+        )
+    if not profile.grades:
+        lines.append("  none")
+    return "\n".join(lines)
+
+
+class ProfileScreen(JobRunner, Screen[None]):
+    """One student's roster row, metadata, enrollments and grades."""
+
+    HELP = """
+One student's row as stored, with the metadata, enrollments and grades of the
+same community that refer to the student by student ID or email, from either
+source.
+"""
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("y", "copy", "Copy ID"),
+    ]
+
+    def __init__(self, student_row_id: int) -> None:
+        super().__init__()
+        self.student_row_id = student_row_id
+        self.profile: StudentProfile | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll():
+            yield Static("Loading...", id="profile")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.title = "Student"
+        self.run_in_session(
+            "Loading the student",
+            student_profile,
+            self.student_row_id,
+            done=self.show_profile,
+        )
+
+    def show_profile(self, profile: StudentProfile) -> None:
+        self.profile = profile
+        self.title = profile.student.name or profile.student.key
+        self.query_one("#profile", Static).update(profile_text(profile))
+
+    def action_copy(self) -> None:
+        if self.profile is None:
+            return
+        s = self.profile.student
+        value = s.student_id or s.email or s.key
+        self.app.copy_to_clipboard(value)
+        self.notify(f"Copied {value}")

@@ -8,8 +8,9 @@ widgets on the event loop. Widgets are never touched from the worker thread.
 
 from __future__ import annotations
 
+import inspect
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -33,7 +34,9 @@ else:
 class JobFinished(Message):
     """A backend job returned ``result``; ``handle`` receives it on the event loop."""
 
-    def __init__(self, result: Any, handle: Callable[[Any], None]) -> None:
+    def __init__(
+        self, result: Any, handle: Callable[[Any], Awaitable[None] | None]
+    ) -> None:
         super().__init__()
         self.result = result
         self.handle = handle
@@ -76,7 +79,7 @@ class JobRunner(_Base):
         name: str,
         job: Callable[..., T],
         *args: Any,
-        done: Callable[[T], None] | None = None,
+        done: Callable[[T], Awaitable[None] | None] | None = None,
         exclusive: bool = False,
         group: str = "backend",
     ) -> Worker[None]:
@@ -100,7 +103,7 @@ class JobRunner(_Base):
         name: str,
         job: Callable[..., T],
         *args: Any,
-        done: Callable[[T], None] | None = None,
+        done: Callable[[T], Awaitable[None] | None] | None = None,
         exclusive: bool = False,
         group: str = "backend",
     ) -> Worker[None]:
@@ -121,9 +124,15 @@ class JobRunner(_Base):
             group=group,
         )
 
-    def on_job_finished(self, message: JobFinished) -> None:
+    async def on_job_finished(self, message: JobFinished) -> None:
         message.stop()
-        message.handle(message.result)
+        try:
+            shown = message.handle(message.result)
+            if inspect.isawaitable(shown):
+                await shown
+        except Exception as error:
+            text = describe_failure("Showing the result", error)
+            self.app.notify(text, title="Failed", severity="error", timeout=10)
 
     def on_job_failed(self, message: JobFailed) -> None:
         message.stop()

@@ -193,3 +193,38 @@ def test_help_runs_as_a_process() -> None:
     )
     assert result.returncode == 0
     assert "import" in result.stdout
+
+
+def test_database_from_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'env.db'}"
+    monkeypatch.setenv("PENJI_DATABASE_URL", url)
+    assert main(["school", "add", "envu", "--name", "Env U"]) == 0
+    assert (tmp_path / "env.db").exists()
+    capsys.readouterr()
+    assert main(["--db", url, "school", "list"]) == 0
+    assert capsys.readouterr().out.startswith("envu\tEnv U")
+
+
+def test_demo_loads_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    assert main(["--db", url, "demo", "--no-console"]) == 0
+    first = capsys.readouterr().out
+    assert "Students (sftp) for northfield-learning" in first
+    assert ": previewed" in first.splitlines()[0]
+    assert main(["--db", url, "demo", "--no-console"]) == 0
+    capsys.readouterr()
+    assert main(["--db", url, "community", "list", "northfield"]) == 0
+    communities = capsys.readouterr().out.splitlines()
+    assert [line.split("\t")[0] for line in communities] == [
+        "northfield-learning",
+        "northfield-writing",
+    ]
+    assert main(["--db", url, "imports", "list", "--status", "applied"]) == 0
+    applied = capsys.readouterr().out.splitlines()
+    assert len(applied) == 12

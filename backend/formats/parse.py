@@ -185,7 +185,7 @@ def parse_bytes(
     """
     parsed = ParsedFile(spec=spec, file_name=file_name)
     if not data.strip():
-        parsed.errors.add(0, "", "the file is empty; expected a header line and rows")
+        parsed.errors.add(1, "", "the file is empty; expected a header line and rows")
         return parsed
     text = decode_bytes(data, parsed.errors, parsed.warnings)
     if text is None:
@@ -196,7 +196,7 @@ def parse_bytes(
         _read_records(reader, parsed, keep_fields)
     except csv.Error as error:
         parsed.errors.add(
-            reader.line_num,
+            max(1, reader.line_num),
             "",
             f"the file is not valid CSV here ({error}); check the quoting of this "
             "line: a quote inside a value must be doubled",
@@ -226,7 +226,7 @@ def _read_records(
     headers = _read_header(reader, parsed)
     if headers is None:
         if not parsed.errors:
-            parsed.errors.add(0, "", "the file has no header line")
+            parsed.errors.add(1, "", "the file has no header line")
         return
     parsed.headers = headers
     if len(headers) == 1 and not _check_delimiter(headers[0], parsed):
@@ -240,7 +240,7 @@ def _read_records(
 
     if not parsed.rows and not parsed.errors:
         parsed.errors.add(
-            0, "", "the file has a header but no data rows; nothing to import"
+            2, "", "the file has a header but no data rows; nothing to import"
         )
 
 
@@ -280,6 +280,7 @@ def _read_rows(
     # where the columns missing from the file read from.
     simple = all(len(c.indexes) <= 1 and c.joined is None for c in columns)
     cell_indexes = [c.indexes[0] if c.indexes else width for c in columns]
+    padded_width = max(cell_indexes) + 1 if simple else width
     getter = itemgetter(*cell_indexes) if simple else None
     one_column = len(columns) == 1
 
@@ -288,9 +289,9 @@ def _read_rows(
         line = previous_end + 1
         previous_end = reader.line_num
         count = len(record)
-        if count <= width:
-            record = record + [""] * (width + 1 - count)
-        else:
+        if count < padded_width:
+            record = record + [""] * (padded_width - count)
+        elif count > width:
             extra = [cell for cell in record[width:] if cell.strip()]
             if extra:
                 warnings.add(

@@ -1,0 +1,133 @@
+"""Holding a previewed import for review, and what a rollback would restore."""
+
+from __future__ import annotations
+
+import json
+import zlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from backend import audit
+from backend.db import transaction
+from backend.errors import Conflict
+from backend.imports.service import get_run, newest_applied_id
+from backend.models import Community, ImportRun
+from backend.services.schools import get_community
+
+
+def hold_run(
+    factory: sessionmaker[Session], run_id: int, reason: str = ""
+) -> ImportRun:
+    """Hold a previewed run so that it can be approved or rejected later."""
+    with transaction(factory) as session:
+        run = get_run(session, run_id)
+        if run.status != "previewed":
+            raise Conflict(f"run {run_id} is {run.status}; only a previewed run holds")
+        actor = audit.current_actor()
+        run.status = "held"
+        run.hold_reason = run.hold_reason or (
+            reason or f"Held for review by {actor.os_user}."
+        )
+        audit.record(
+            session,
+            "import.hold",
+            community=session.get(Community, run.community_id),
+            kind=run.kind,
+            actor=actor,
+            run_id=run.id,
+            file=run.file_name,
+            reason=run.hold_reason,
+            counts=run.counts,
+        )
+        return run
+
+
+@dataclass(frozen=True)
+class RollbackPlan:
+    """What rolling back an applied run would do, for staff to confirm.
+
+    Counts are of rows: ``deleted`` rows the run added, ``restored`` rows it
+    changed or removed (given back their old values), ``deactivated`` rows it
+    brought back, and ``replaced`` rows of the other source it had replaced.
+    ``newest`` is False when a later applied run must be rolled back first.
+    """
+
+    run_id: int
+    kind: str
+    file_name: str
+    deleted: int
+    restored: int
+    deactivated: int
+    replaced: int
+    sample_keys: list[str]
+    newest: bool
+
+
+SAMPLE_SIZE = 8
+
+
+def rollback_plan(session: Session, run_id: int) -> RollbackPlan:
+    """Describe the rollback of an applied run without changing anything."""
+    run = get_run(session, run_id)
+    if run.status != "applied" or run.before_state is None:
+        raise Conflict(
+            f"run {run_id} is {run.status}; only an applied run can be rolled back"
+        )
+    before = json.loads(zlib.decompress(run.before_state))
+    restored = [key for key, _values in (*before["changed"], *before["removed"])]
+    return RollbackPlan(
+        run_id=run.id,
+        kind=run.kind,
+        file_name=run.file_name,
+        deleted=len(before["added"]),
+        restored=len(restored),
+        deactivated=len(before["reactivated"]),
+        replaced=len(before["replaced"]),
+        sample_keys=(restored + before["added"])[:SAMPLE_SIZE],
+        newest=newest_applied_id(session, run) == run.id,
+    )
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """One import run as the imports list shows it, without its stored file."""
+
+    id: int
+    kind: str
+    source: str
+    file_name: str
+    status: str
+    counts: dict[str, int]
+    hold_reason: str | None
+    os_user: str
+    created_at: datetime
+    finished_at: datetime | None
+
+
+def run_summaries(
+    session: Session, community_slug: str, limit: int = 200
+) -> list[RunSummary]:
+    """Return a community's runs, newest first, at most ``limit``."""
+    community = get_community(session, community_slug)
+    columns = (
+        ImportRun.id,
+        ImportRun.kind,
+        ImportRun.source,
+        ImportRun.file_name,
+        ImportRun.status,
+        ImportRun.counts,
+        ImportRun.hold_reason,
+        ImportRun.os_user,
+        ImportRun.created_at,
+        ImportRun.finished_at,
+    )
+    query = (
+        select(*columns)
+        .where(ImportRun.community_id == community.id)
+        .order_by(ImportRun.id.desc())
+        .limit(limit)
+    )
+    return [RunSummary(*row) for row in session.execute(query)]
