@@ -236,7 +236,7 @@ current one, and is refused if one of them gives no ID.
     @on(Checkbox.Changed)
     @on(TextArea.Changed)
     def update_result(self) -> None:
-        """Parse the sample with the layout as it stands; look up the student."""
+        """Parse the sample with the current layout, then look up the student."""
         if self._loading:
             return
         result = self.query_one("#result", Static)

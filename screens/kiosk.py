@@ -70,7 +70,8 @@ class KioskReady(Message):
 def answer(outcome: SwipeOutcome) -> tuple[str, str, str] | None:
     """Return the (title, detail, style class) the kiosk shows for an outcome.
 
-    A repeated swipe of the same card returns None: the screen keeps its answer.
+    A repeated swipe of the same card returns None, so the screen keeps its
+    current message.
     """
     name = outcome.first_name or ""
     if outcome.outcome == "repeat":

@@ -35,9 +35,9 @@ class SwipeDelivery:
     """Moves swipes from the local queue to the database, oldest first.
 
     ``open_factory`` opens the database; it is called again after a failure,
-    so the process may start while the database is down. A swipe the database
-    rejects for good (a PenjiError, such as an unknown community) is set aside
-    in the queue and logged; every other failure stops delivery and retries
+    so the process may start while the database is down. A swipe that can never
+    be recorded (a PenjiError, such as an unknown community) is set aside in
+    the queue and logged. Every other failure stops delivery, which retries
     with backoff, so the order is kept.
     """
 

@@ -1,8 +1,8 @@
 """A school's card layout: where the student ID is and how to extract it.
 
-A layout names the source (track 1, 2 or 3, or the whole input for barcodes and
-proximity readers) and one way to cut the ID out of it: a position mask
-(``u`` unused, ``i`` ID), an offset and length, or a regular expression with one
+A layout names the source: track 1, 2 or 3, or the whole input for barcodes and
+proximity readers. It cuts the ID out of the source with a position mask (``u``
+unused, ``i`` ID), an offset and length, or a regular expression with one
 capture group. Masks and offsets count from the first character of the track as
 received, start sentinel included: the mask ``uuuuuuuuuuiiiiiiiu`` over
 ``;1234567899991082?`` gives ``9991082``. With none of them, the ID is the
@@ -26,7 +26,7 @@ MAX_PATTERN_LENGTH = 500
 
 @dataclass(frozen=True)
 class CardLayout:
-    """Where a community's cards carry the student ID; see the module docstring.
+    """The position of the student ID on a community's cards (see the module doc).
 
     ``issuer_prefix`` is removed from the front of the extracted ID when present.
     ``luhn`` checks the Luhn digit of the primary account number (or of the whole

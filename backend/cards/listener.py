@@ -33,7 +33,10 @@ def _log_outcome(entry: QueuedSwipe, outcome: SwipeOutcome) -> None:
 
 
 class CardListener:
-    """Reads one port for one community until stopped; see ``run``."""
+    """Reads one port for one community until stopped; see ``run``.
+
+    It has the ``name`` and ``run(stop)`` of a daemon worker.
+    """
 
     def __init__(
         self,
@@ -42,7 +45,9 @@ class CardListener:
         queue_path: Path,
         open_factory: Callable[[], sessionmaker[Session]],
         on_outcome: OutcomeHandler | None = None,
+        name: str | None = None,
     ) -> None:
+        self.name = f"card-reader-{name or community_slug}"
         self.community_slug = community_slug
         self.queue = SwipeQueue(queue_path)
         self.reader = SerialCardReader(settings, self._queue_swipe)

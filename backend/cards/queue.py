@@ -144,8 +144,8 @@ class SwipeQueue:
             )
 
     def reject(self, seq: int, error: str, now: datetime) -> None:
-        """Set a swipe aside that can never be recorded, such as one for a
-        community that no longer exists; it is kept for staff, not retried."""
+        """Set aside a swipe that can never be recorded, such as one for a
+        community that no longer exists. It is kept for staff and not retried."""
         with self._lock:
             self._connection.execute(
                 "UPDATE swipes SET rejected_at = ?, last_error = ? WHERE seq = ?",

@@ -60,7 +60,7 @@ class SwipeEvent:
 
 @dataclass(frozen=True)
 class SwipeOutcome:
-    """What a swipe did: the outcome, the ID and the matched student's names."""
+    """The result of one swipe: the outcome, the ID and the matched student's names."""
 
     outcome: str
     identifier: str | None = None

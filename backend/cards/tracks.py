@@ -1,9 +1,9 @@
 """Splitting what a card reader sends into magnetic stripe tracks.
 
-Readers differ in framing: MagTek keyboard models send the tracks back to back
-with one CR at the end, ID TECH serial readers end each track with CR, others
-use LF or CRLF, wrap the swipe in STX/ETX, or add configured prefix and suffix
-strings. Track 1 starts with ``%``, tracks 2 and 3 with ``;`` (some readers use
+Readers differ in framing. MagTek keyboard models send the tracks back to back
+with one CR at the end, and ID TECH serial readers end each track with CR.
+Others use LF or CRLF, wrap the swipe in STX/ETX, or add configured prefix and
+suffix strings. Track 1 starts with ``%``, tracks 2 and 3 with ``;`` (some readers use
 ``+`` for track 3), and each ends with ``?`` (ISO/IEC 7811). A track the reader
 failed to read arrives as ``%E?`` or ``;E?``.
 """
@@ -24,7 +24,7 @@ class Track:
     """One track as received, sentinels included, such as ``;1234=5678?``.
 
     ``problem`` is set when the reader reported a failed read or the track was
-    cut off before its end sentinel; ``text`` then holds what did arrive.
+    cut off before its end sentinel; ``text`` then contains what did arrive.
     """
 
     number: int

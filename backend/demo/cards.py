@@ -15,7 +15,7 @@ from backend.demo.generate import DemoStudent
 from backend.services import integrations, schools
 
 # The Learning Commons reads ISO track 2 with the student ID inside a 16-digit
-# card number; the Writing Center scans barcodes of "N" and the ID.
+# card number. The Writing Center scans barcodes of "N" and the ID.
 CARD_PREFIX = "6397"
 DEMO_DAY = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
@@ -86,6 +86,6 @@ def load_card_demo(
 
 
 def magstripe_unknown() -> str:
-    """A card whose ID is on no roster: it checks in as unmatched."""
+    """Return a swipe of a card whose ID is on no roster, so it checks in unmatched."""
     number = f"{CARD_PREFIX}999999990001"
     return f"%B{number}^VISITOR/GUEST^2812101?;{number}=2812101?\r"

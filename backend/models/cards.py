@@ -1,7 +1,7 @@
 """Card swipes: every swipe a reader delivered, with what it did.
 
-A swipe row is written in the same transaction as the check-in it causes, and
-its ``swipe_uuid`` is unique, so a swipe delivered twice from the local queue
+A swipe row is written in the same transaction as the check-in it causes. Its
+``swipe_uuid`` is unique, so a swipe delivered twice from the local queue
 (after a crash between the commit and the queue update) is recorded once.
 """
 
@@ -26,9 +26,9 @@ SWIPE_OUTCOMES = (
 class CardSwipe(Base):
     """One swipe at a reader or kiosk; raw track data is not kept.
 
-    ``outcome`` is one of ``SWIPE_OUTCOMES``. ``matched`` says whether the ID
+    ``outcome`` is one of ``SWIPE_OUTCOMES``. ``matched`` is whether the ID
     matched a roster student; unmatched IDs still check in, for staff to fix.
-    ``reason`` says why a swipe gave no ID or was ignored.
+    ``reason`` explains why a swipe gave no ID or was ignored.
     """
 
     __tablename__ = "card_swipes"
