@@ -19,7 +19,6 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-
 from backend.cards import service
 from backend.cards.delivery import SwipeDelivery
 from backend.cards.layout import check_layout, extract
