@@ -29,11 +29,13 @@ from backend.cards.framing import DEFAULT_SILENCE_SECONDS, SwipeFramer
 from backend.cards.queue import QueuedSwipe, SwipeQueue
 from backend.cards.service import SwipeEvent, SwipeOutcome
 from backend.db import transaction
+from backend.errors import PenjiError
 from backend.models import utcnow
 from backend.services.schools import get_community
 from screens.work import describe_failure
 
 RESET_SECONDS = 5.0
+LOAD_RETRY_SECONDS = 10.0
 KEY_CHARACTERS = {"enter": "\r", "tab": "\t"}
 IDLE_TITLE = "Swipe your card"
 
@@ -51,11 +53,16 @@ class SwipeQueued(Message):
 
 
 class KioskFailed(Message):
-    """The kiosk could not load its community; ``text`` explains it."""
+    """The kiosk could not load its community; ``text`` explains it.
 
-    def __init__(self, text: str) -> None:
+    ``retry`` is set when the database was unreachable, so loading is tried
+    again later; swipes are queued meanwhile.
+    """
+
+    def __init__(self, text: str, retry: bool) -> None:
         super().__init__()
         self.text = text
+        self.retry = retry
 
 
 class KioskReady(Message):
@@ -136,8 +143,12 @@ class KioskScreen(Screen[None]):
                 community = get_community(session, self.community_slug)
                 layout = service.read_settings(session, community).layout
                 name = community.name
+        except PenjiError as error:
+            self.post_message(KioskFailed(str(error), retry=False))
+            return
         except Exception as error:
-            self.post_message(KioskFailed(describe_failure("Loading the kiosk", error)))
+            text = describe_failure("Loading the kiosk", error)
+            self.post_message(KioskFailed(text, retry=True))
             return
         framer = SwipeFramer(
             DEFAULT_SILENCE_SECONDS,
@@ -157,7 +168,10 @@ class KioskScreen(Screen[None]):
             self.framer = message.framer
 
     def on_kiosk_failed(self, message: KioskFailed) -> None:
-        # The kiosk still queues swipes with the default framing.
+        if message.retry:
+            # Swipes are queued with the default framing until the layout loads.
+            self.set_timer(LOAD_RETRY_SECONDS, self.load_community)
+            return
         self.show("Kiosk not ready", message.text, "-failed", reset=False)
 
     def on_key(self, event: events.Key) -> None:

@@ -409,10 +409,30 @@ def card_listen(args: argparse.Namespace) -> int:
     return 0
 
 
+def _factory_even_if_down(args: argparse.Namespace) -> Any:
+    """Open the database, or, while it is unreachable, a session factory that
+    connects on first use without migrating, so a kiosk can start and queue."""
+    from sqlalchemy.orm import sessionmaker
+
+    from backend.db import DatabaseError, create_db_engine
+    from penji_tui.config import database_url
+
+    try:
+        return open_db(args)
+    except DatabaseError:
+        return sessionmaker(
+            create_db_engine(database_url(args.db)), expire_on_commit=False
+        )
+
+
 def run_kiosk(args: argparse.Namespace) -> int:
     from screens.kiosk import KioskApp
 
     _check_reader_community(args)
-    app = KioskApp(open_db(args), args.community, args.queue or default_queue_path())
+    app = KioskApp(
+        _factory_even_if_down(args),
+        args.community,
+        args.queue or default_queue_path(),
+    )
     app.run()
     return 0

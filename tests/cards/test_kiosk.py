@@ -152,3 +152,13 @@ async def test_kiosk_saves_swipe_while_database_down(
         visit = session.scalars(select(DropInCheckIn)).one()
     assert visit.first_name == "Ada"
     factory.kw["bind"].dispose()
+
+
+async def test_kiosk_unknown_community(
+    sqlite_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    card_community(sqlite_factory)
+    app = KioskApp(sqlite_factory, "nope", tmp_path / "queue.sqlite3")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_title(pilot, app, "Kiosk not ready")
+        assert "community 'nope' not found" in shown(app)[1]
