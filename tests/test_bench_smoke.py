@@ -21,17 +21,3 @@ def test_import_bench_smoke() -> None:
     lines = result.stdout.splitlines()
     assert lines[0] == "2,000 students, 10,000 enrollment rows, sqlite"
     assert lines[-1].startswith("course_enrollment next night")
-
-
-def test_cards_bench_smoke() -> None:
-    result = subprocess.run(
-        [sys.executable, str(BENCH / "cards_bench.py"), "--smoke"],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
-    assert lines[0].startswith("parse: ")
-    assert lines[-1].startswith("record with 200 students: ")
