@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from penji_tui import __version__
-from penji_tui.commands import cards, demo, imports, roster
+from penji_tui.commands import cards, demo, imports, integrations, roster, sync
 
 log = logging.getLogger("penji_tui")
 
@@ -43,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     imports.register(commands)
     demo.register(commands)
     cards.register(commands)
+    integrations.register(commands)
+    sync.register(commands)
     return parser
 
 

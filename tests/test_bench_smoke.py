@@ -21,3 +21,18 @@ def test_import_bench_smoke() -> None:
     lines = result.stdout.splitlines()
     assert lines[0] == "2,000 students, 10,000 enrollment rows, sqlite"
     assert lines[-1].startswith("course_enrollment next night")
+
+
+def test_daemon_bench_smoke() -> None:
+    result = subprocess.run(
+        [sys.executable, str(BENCH / "daemon_bench.py"), "--smoke"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "2 communities, 200 students each, sqlite"
+    assert "6 files imported" in lines[1]
+    assert "6 skipped, 8 exports written" in lines[2]

@@ -128,6 +128,7 @@ def _problems(parsed: ParsedFile) -> dict[str, Any]:
         "warnings": [p.as_dict() for p in parsed.warnings.items],
         "errors_omitted": parsed.errors.omitted,
         "warnings_omitted": parsed.warnings.omitted,
+        "dropped_columns": list(parsed.dropped_columns),
     }
 
 

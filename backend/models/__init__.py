@@ -26,12 +26,15 @@ from backend.models.school import (
     IntegrationSetting,
     School,
 )
+from backend.models.sync import SYNC_STATUSES, SYNC_TRIGGERS, SyncRun, SyncSchedule
 
 __all__ = [
     "ELIGIBILITY_VALUES",
     "INTEGRATION_KINDS",
     "SOURCES",
     "SWIPE_OUTCOMES",
+    "SYNC_STATUSES",
+    "SYNC_TRIGGERS",
     "AuditEvent",
     "Base",
     "CardSwipe",
@@ -49,6 +52,8 @@ __all__ = [
     "School",
     "Student",
     "StudentMetadata",
+    "SyncRun",
+    "SyncSchedule",
     "TutoringSession",
     "User",
     "utcnow",
