@@ -82,6 +82,21 @@ def _number(value: Any, name: str, low: float, high: float) -> float:
     return number
 
 
+def check_option(name: str, value: Any) -> Any:
+    """Check one Card Readers option as ``integrations.set_options`` stores it."""
+    if name == "layout":
+        return check_layout(dict(value)).as_options()
+    if name == "samples":
+        if len(value) > MAX_SAMPLES or not all(isinstance(s, str) for s in value):
+            raise InvalidValue(f"samples must be at most {MAX_SAMPLES} swipes (text)")
+        return value
+    if name == "repeat_seconds":
+        return _number(value, "repeat_seconds", 0, 600)
+    if name == "visit_hours":
+        return _number(value, "visit_hours", 0.25, 72)
+    return value
+
+
 def read_settings(session: Session, community: Community) -> CardSettings:
     """Return the stored card settings of ``community``."""
     options = integrations.get_setting(session, community, KIND).options
@@ -130,9 +145,9 @@ def save_settings(
         raise InvalidValue(f"{len(samples)} samples given; keep at most {MAX_SAMPLES}")
     changes: dict[str, Any] = {"layout": layout.as_options(), "samples": samples}
     if repeat_seconds is not None:
-        changes["repeat_seconds"] = _number(repeat_seconds, "repeat_seconds", 0, 600)
+        changes["repeat_seconds"] = check_option("repeat_seconds", repeat_seconds)
     if visit_hours is not None:
-        changes["visit_hours"] = _number(visit_hours, "visit_hours", 0.25, 72)
+        changes["visit_hours"] = check_option("visit_hours", visit_hours)
 
     results = try_samples(layout, samples)
     failing = [

@@ -193,6 +193,10 @@ def set_options(
             from backend.services.canvas import check_option
 
             value = check_option(name, value)
+        if kind == "card_readers":
+            from backend.cards.service import check_option as check_card_option
+
+            value = check_card_option(name, value)
         if kind == "student_metadata" and name == "keep_fields":
             from backend.services.metadata import check_keep_fields
 

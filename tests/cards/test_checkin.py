@@ -11,7 +11,7 @@ from backend.cards.service import record_swipe
 from backend.db import transaction
 from backend.errors import InvalidValue
 from backend.models import AuditEvent, CardSwipe, DropInCheckIn
-from backend.services import schools
+from backend.services import integrations, schools
 from tests.cards.helpers import card_community, swipe
 from tests.helpers import csv_bytes, make_community, run_import
 
@@ -155,3 +155,19 @@ def test_save_checks_repeat_seconds(factory: sessionmaker[Session]) -> None:
         community = schools.get_community(session, "lc")
         with pytest.raises(InvalidValue, match="repeat_seconds"):
             service.save_settings(session, community, repeat_seconds="soon")
+
+
+def test_set_options_checks_layout(factory: sessionmaker[Session]) -> None:
+    card_community(factory)
+    with transaction(factory) as session:
+        community = schools.get_community(session, "lc")
+        with pytest.raises(InvalidValue, match="invalid layout mask"):
+            integrations.set_options(
+                session, community, "card_readers", layout={"mask": "zz"}
+            )
+        with pytest.raises(InvalidValue, match="must be a mapping"):
+            integrations.set_options(
+                session, community, "card_readers", layout="track 2"
+            )
+        with pytest.raises(InvalidValue, match="visit_hours"):
+            integrations.set_options(session, community, "card_readers", visit_hours=0)
