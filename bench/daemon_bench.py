@@ -27,7 +27,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
 from backend.db import open_database, transaction  # noqa: E402
-from backend.demo.activity import add_activity  # noqa: E402
+from backend.demo.term_activity import add_activity  # noqa: E402
 from backend.imports import service  # noqa: E402
 from backend.services import integrations, schools  # noqa: E402
 from backend.sync.run import RunRequest, sync_all  # noqa: E402

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -83,6 +84,10 @@ def run_handler(handler: object, args: argparse.Namespace, log_path: object) -> 
             file=sys.stderr,
         )
         return EXIT_FAILED
+    except BrokenPipeError:
+        # The reader of the output went away, as with "| head": exit quietly.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

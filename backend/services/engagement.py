@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -224,6 +225,28 @@ def _activity_counts(
     return sessions, check_ins
 
 
+# Term codes such as 2026SP name a semester. Their activity window covers the
+# usual US semester dates; a code of another shape gets no window.
+TERM_CODE_RE = re.compile(r"^(\d{4})\s*(SP|SU|FA)$", re.IGNORECASE)
+TERM_WINDOWS = {"SP": ((1, 1), (6, 1)), "SU": ((6, 1), (8, 16)), "FA": ((8, 16), None)}
+
+
+def term_window(term: str) -> tuple[datetime | None, datetime | None]:
+    """Return the activity window ``[since, until)`` of a semester term code."""
+    match = TERM_CODE_RE.match(term.strip())
+    if match is None:
+        return None, None
+    year = int(match.group(1))
+    start, end = TERM_WINDOWS[match.group(2).upper()]
+    since = datetime(year, *start, tzinfo=UTC)
+    until = (
+        datetime(year, *end, tzinfo=UTC)
+        if end
+        else datetime(year + 1, 1, 1, tzinfo=UTC)
+    )
+    return since, until
+
+
 def engagement_by_gpa(
     session: Session,
     community: Community,
@@ -235,8 +258,11 @@ def engagement_by_gpa(
 
     ``since`` and ``until`` limit the sessions and check-ins counted to
     ``[since, until)``. Terms carry no dates in the import files, so without
-    them all of the community's activity counts.
+    them the window comes from a semester code such as ``2026SP``
+    (``term_window``), and a term of another shape counts all activity.
     """
+    if since is None and until is None:
+        since, until = term_window(term)
     people = _person_index(session, community)
     gpas = _term_gpas(session, community, term, people)
     if not gpas:

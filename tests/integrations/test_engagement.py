@@ -85,7 +85,8 @@ def load(factory: sessionmaker[Session]) -> None:
         add_session("s1@uni.edu", status="cancelled")
         for day in range(3):
             add_session("S3@UNI.EDU", days=day)
-        add_session("s5@uni.edu", days=-60)
+        add_session("s5@uni.edu", days=-20)
+        add_session("s2@uni.edu", days=-60)
         add_session("nobody@uni.edu")
         add_check_in("000003", student_row_id=s3.id)
         add_check_in("000004")
@@ -152,3 +153,25 @@ def test_csv_export(sqlite_factory: sessionmaker[Session]) -> None:
     assert rows[1] == ["2026SP", "0.0-2.0", "2", "2", "100.0", "3", "3", "3.00"]
     assert rows[5] == ["2026SP", "3.5+", "2", "2", "100.0", "2", "1", "1.50"]
     assert len(rows) == 6
+
+
+def test_semester_code_sets_window() -> None:
+    since, until = engagement.term_window("2026SP")
+    assert since == datetime(2026, 1, 1, tzinfo=UTC)
+    assert until == datetime(2026, 6, 1, tzinfo=UTC)
+    since, until = engagement.term_window("2026fa")
+    assert since == datetime(2026, 8, 16, tzinfo=UTC)
+    assert until == datetime(2027, 1, 1, tzinfo=UTC)
+    assert engagement.term_window("Spring 2026") == (None, None)
+
+
+def test_activity_outside_term_not_counted(
+    sqlite_factory: sessionmaker[Session],
+) -> None:
+    load(sqlite_factory)
+    everything = report(sqlite_factory, since=START - timedelta(days=365))
+    in_term = report(sqlite_factory)
+    assert (
+        sum(b.sessions for b in everything.bands)
+        == sum(b.sessions for b in in_term.bands) + 1
+    )
