@@ -50,6 +50,8 @@ class CardListener:
         self.name = f"card-reader-{name or community_slug}"
         self.community_slug = community_slug
         self.queue = SwipeQueue(queue_path)
+        # NOTE: framing uses the port settings only. A layout's suffixes and
+        # one-line-per-swipe barcodes still end a swipe, after the silence.
         self.reader = SerialCardReader(settings, self._queue_swipe)
         self.delivery = SwipeDelivery(
             self.queue, open_factory, on_outcome or _log_outcome

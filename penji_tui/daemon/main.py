@@ -49,6 +49,9 @@ def build_daemon(
     """
     daemon = Daemon()
     daemon.add(NightlySync(factory, config, clock))
+    # TODO: the daemon opens the database before it starts, so its readers
+    # start only once the database is reachable; 'penji-tui card listen'
+    # starts without it and queues swipes meanwhile.
     for reader in config.card_readers:
         daemon.add(
             CardListener(
