@@ -162,3 +162,17 @@ async def test_kiosk_unknown_community(
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for_title(pilot, app, "Kiosk not ready")
         assert "community 'nope' not found" in shown(app)[1]
+
+
+async def test_kiosk_enter_per_track(
+    sqlite_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    app = kiosk(sqlite_factory, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.screen.reset_seconds = 60
+        await pilot.press(*"%B1^LOVELACE/ADA^?", "enter", *";000123=25?", "enter")
+        await wait_for_title(pilot, app, "Checked in")
+        await wait_for_swipes(pilot, sqlite_factory, 1)
+    with sqlite_factory() as session:
+        outcomes = session.scalars(select(CardSwipe.outcome)).all()
+    assert outcomes == ["checked_in"]
