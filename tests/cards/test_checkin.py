@@ -79,9 +79,12 @@ def test_match_by_sso_and_email(factory: sessionmaker[Session]) -> None:
         by_sso = service.match_student(session, community, "alan.sso")
         by_email = service.match_student(session, community, "ADA@uni.edu")
         by_zeros = service.match_student(session, community, "123")
-    assert by_sso is not None and by_sso.first_name == "Alan"
-    assert by_email is not None and by_email.first_name == "Ada"
-    assert by_zeros is not None and by_zeros.first_name == "Ada"
+    assert by_sso is not None
+    assert by_sso.first_name == "Alan"
+    assert by_email is not None
+    assert by_email.first_name == "Ada"
+    assert by_zeros is not None
+    assert by_zeros.first_name == "Ada"
 
 
 def test_match_prefers_own_community(factory: sessionmaker[Session]) -> None:
@@ -96,9 +99,12 @@ def test_match_prefers_own_community(factory: sessionmaker[Session]) -> None:
         in_lc = service.match_student(session, lc, "000123")
         in_wc = service.match_student(session, wc, "000123")
         alan_from_wc = service.match_student(session, wc, "456")
-    assert in_lc is not None and in_lc.first_name == "Ada"
-    assert in_wc is not None and in_wc.first_name == "Adelaide"
-    assert alan_from_wc is not None and alan_from_wc.community_id == lc.id
+    assert in_lc is not None
+    assert in_lc.first_name == "Ada"
+    assert in_wc is not None
+    assert in_wc.first_name == "Adelaide"
+    assert alan_from_wc is not None
+    assert alan_from_wc.community_id == lc.id
 
 
 def test_other_school_not_matched(factory: sessionmaker[Session]) -> None:
