@@ -97,6 +97,12 @@ COMMUNITY_SCREENS: list[ScreenEntry] = [
         "Show the nightly SFTP sync runs and the next run",
         "screens.sync_status:SyncStatusScreen",
     ),
+    ScreenEntry(
+        "k",
+        "Card reader",
+        "Set up the card layout and try it on a sample swipe",
+        "screens.card_reader:CardReaderScreen",
+    ),
 ]
 SCHOOL_FACTS: list[Callable[[Session, School], list[Fact]]] = [_sso_facts]
 

@@ -8,6 +8,7 @@ from backend.models.activity import (
     User,
 )
 from backend.models.base import Base, utcnow
+from backend.models.cards import SWIPE_OUTCOMES, CardSwipe
 from backend.models.imports import AuditEvent, ImportRun, Lease
 from backend.models.roster import (
     SOURCES,
@@ -38,10 +39,12 @@ __all__ = [
     "ELIGIBILITY_VALUES",
     "INTEGRATION_KINDS",
     "SOURCES",
+    "SWIPE_OUTCOMES",
     "SYNC_STATUSES",
     "SYNC_TRIGGERS",
     "AuditEvent",
     "Base",
+    "CardSwipe",
     "Community",
     "Course",
     "CourseGrade",
