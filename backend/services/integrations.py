@@ -129,7 +129,7 @@ def courses_replaced_on_enable(session: Session, community: Community) -> list[C
 def set_enabled(
     session: Session, community: Community, kind: str, enabled: bool
 ) -> IntegrationSetting:
-    """Switch one integration of one community, leaving other communities as they are.
+    """Switch one integration of one community, leaving other communities alone.
 
     Switching Courses on for the first time makes the custom courses inactive,
     so that the IT import replaces them. The audit event names them.
