@@ -155,28 +155,34 @@ cancel.
                     id="path",
                 )
             yield Button("Preview (ctrl+o)", variant="primary", id="run")
-        yield CsvTree(Path(self.start_path).parent, id="tree")
         yield Static("", id="stage")
         yield ProgressBar(id="progress", show_eta=False)
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.title = f"Import into {self.community_slug}"
-        self.query_one("#tree").display = False
         self.query_one("#progress").display = False
         self.query_one("#path", Input).focus()
 
-    def action_tree(self) -> None:
-        tree = self.query_one("#tree", CsvTree)
-        tree.display = not tree.display
-        if tree.display:
-            tree.focus()
+    async def action_tree(self) -> None:
+        # The tree is mounted only on request: its loader worker runs until the
+        # tree is removed.
+        found = self.query("#tree")
+        if found:
+            await found.remove()
+            self.query_one("#path", Input).focus()
+            return
+        typed = Path(os.path.expanduser(self.query_one("#path", Input).value))
+        root = typed if typed.is_dir() else typed.parent
+        tree = CsvTree(root if root.is_dir() else Path.cwd(), id="tree")
+        await self.mount(tree, after="#form")
+        tree.focus()
 
     @on(DirectoryTree.FileSelected, "#tree")
-    def file_chosen(self, event: DirectoryTree.FileSelected) -> None:
+    async def file_chosen(self, event: DirectoryTree.FileSelected) -> None:
         path = self.query_one("#path", Input)
         path.value = str(event.path)
-        self.query_one("#tree").display = False
+        await self.query_one("#tree").remove()
         self.query_one("#run", Button).focus()
 
     @on(Input.Submitted, "#path")

@@ -109,7 +109,8 @@ imports list. Cancel marks the run rejected; nothing is written.
         problems = parsed.errors.total + parsed.warnings.total
         yield Header()
         yield Static(header_text(self.preview), id="summary")
-        with TabbedContent(id="tabs"):
+        first_tab = "problems" if self.preview.status == "rejected" else "changes"
+        with TabbedContent(id="tabs", initial=first_tab):
             with TabPane(f"Changes ({self.table.num_rows:,})", id="changes"):
                 yield Static("", id="filter")
                 yield Input(placeholder="search keys and values", id="search")
@@ -122,8 +123,6 @@ imports list. Cancel marks the run rejected; nothing is written.
         self.title = "Import preview"
         self.query_one("#search").display = False
         self.fill_problems()
-        if self.preview.status == "rejected":
-            self.query_one("#tabs", TabbedContent).active = "problems"
         self.refilter()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -176,7 +175,8 @@ imports list. Cancel marks the run rejected; nothing is written.
         self.query_one("#filter", Static).update(
             f"Showing {self.change_filter}: {shown}{where}"
         )
-        if not self.query_one("#search", Input).has_focus:
+        tabs = self.query_one("#tabs", TabbedContent)
+        if tabs.active == "changes" and not self.query_one("#search", Input).has_focus:
             table.focus()
 
     def action_filter(self, name: str) -> None:
