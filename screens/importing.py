@@ -7,7 +7,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyarrow as pa
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -30,7 +29,7 @@ from backend.errors import InvalidValue
 from backend.formats.kinds import get_kind
 from backend.imports import service
 from backend.imports.service import Preview
-from screens.preview_table import build_change_table
+from screens.preview_table import ChangeRows
 from screens.work import JobRunner
 
 KINDS = (
@@ -99,10 +98,10 @@ class CsvTree(DirectoryTree):
 
 @dataclass
 class PreviewReady:
-    """A finished preview and its change table, built in the worker."""
+    """A finished preview and the index of its changes, built in the worker."""
 
     preview: Preview
-    table: pa.Table
+    rows: ChangeRows
 
 
 class ImportScreen(JobRunner, Screen[None]):
@@ -217,7 +216,7 @@ cancel.
         from screens.preview import PreviewScreen
 
         self.set_busy(None)
-        self.app.switch_screen(PreviewScreen(ready.preview, ready.table))
+        self.app.switch_screen(PreviewScreen(ready.preview, ready.rows))
 
 
 def read_file(path: Path) -> bytes:
@@ -235,7 +234,7 @@ def read_file(path: Path) -> bytes:
 def preview_file(
     factory: object, community_slug: str, kind: str, source: str, path: Path
 ) -> PreviewReady:
-    """Read, parse and diff a file, then build its change table; runs in a worker."""
+    """Read, parse and diff a file, then index its changes; runs in a worker."""
     data = read_file(path)
     preview = service.preview_import(
         factory,  # type: ignore[arg-type]
@@ -245,4 +244,4 @@ def preview_file(
         data,
         path.name,
     )
-    return PreviewReady(preview, build_change_table(preview))
+    return PreviewReady(preview, ChangeRows(preview))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from textual.pilot import Pilot
 from textual.worker import WorkerCancelled, WorkerState
 
@@ -13,11 +15,10 @@ async def settle(pilot: Pilot[object]) -> None:
     most five times. Cancelled workers count as done.
     """
     for _ in range(5):
-        try:
+        # A cancelled worker was replaced by a newer exclusive one, such as a
+        # newer search.
+        with contextlib.suppress(WorkerCancelled):
             await pilot.app.workers.wait_for_complete()
-        except WorkerCancelled:
-            # An exclusive job replaced an older one, such as a newer search.
-            pass
         await pilot.pause()
         running = [
             w
