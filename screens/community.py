@@ -29,7 +29,12 @@ def options_summary(integration: IntegrationState) -> str:
     for name, value in sorted(integration.options.items()):
         if name.endswith("_at"):
             continue
-        shown = option_text(value) if value not in ([], "", None) else "-"
+        if isinstance(value, bool):
+            shown = "yes" if value else "no"
+        elif value in ([], "", None):
+            shown = "-"
+        else:
+            shown = option_text(value)
         parts.append(f"{name.replace('_', ' ')}: {shown}")
     return "; ".join(parts)
 

@@ -85,7 +85,7 @@ def help_text(screen: Screen[object]) -> str:
     seen: set[str] = set()
     for key, active in screen.active_bindings.items():
         binding = active.binding
-        own = active.node in (screen, screen.app)
+        own = active.node is screen
         if not binding.description or binding.description in seen:
             continue
         if not (binding.show or own):

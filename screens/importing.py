@@ -135,6 +135,7 @@ cancel.
                     [(get_kind(kind).label, kind) for kind in KINDS],
                     value="students",
                     allow_blank=False,
+                    compact=True,
                     id="kind",
                 )
             with Horizontal(classes="row"):
@@ -143,6 +144,7 @@ cancel.
                     [("custom (admin upload)", "custom"), ("sftp (school IT)", "sftp")],
                     value="custom",
                     allow_blank=False,
+                    compact=True,
                     id="source",
                 )
             with Horizontal(classes="row"):
@@ -151,9 +153,10 @@ cancel.
                     self.start_path,
                     placeholder="path to the CSV file",
                     suggester=PathSuggester(),
+                    compact=True,
                     id="path",
                 )
-            yield Button("Preview (ctrl+o)", variant="primary", id="run")
+            yield Button("Preview (ctrl+o)", variant="primary", compact=True, id="run")
         yield Static("", id="stage")
         yield ProgressBar(id="progress", show_eta=False)
         yield Footer(compact=True)

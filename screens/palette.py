@@ -9,10 +9,9 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 
 class ScreenCommands(Provider):
-    """Offer the screen's and the app's key bindings as palette commands.
-
-    Bindings of the focused widget are offered only when the footer shows them,
-    which leaves out cursor movement.
+    """Offer the screen's key bindings, and every binding the footer shows, as
+    palette commands; hidden widget and app bindings such as cursor movement
+    are left out.
     """
 
     def _commands(self) -> list[tuple[str, str, object]]:
@@ -21,7 +20,7 @@ class ScreenCommands(Provider):
         seen: set[str] = set()
         for active in screen.active_bindings.values():
             binding = active.binding
-            own = active.node in (screen, self.app)
+            own = active.node is screen
             if not binding.description or not active.enabled:
                 continue
             if not (binding.show or own):

@@ -52,7 +52,8 @@ def fixed_factory(
         session.execute(
             update(ImportRun).values(created_at=FIXED_TIME, finished_at=FIXED_TIME)
         )
-        session.execute(update(AuditEvent).values(at=FIXED_TIME))
+        session.execute(update(ImportRun).values(os_user="support"))
+        session.execute(update(AuditEvent).values(at=FIXED_TIME, os_user="support"))
     return school_factory
 
 
