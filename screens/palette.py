@@ -9,9 +9,10 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 
 class ScreenCommands(Provider):
-    """Offer the screen's key bindings, and every binding the footer shows, as
-    palette commands; hidden widget and app bindings such as cursor movement
-    are left out.
+    """Offer the screen's key bindings and every binding the footer shows.
+
+    Hidden bindings of widgets and of the app, such as cursor movement, are
+    left out of the palette.
     """
 
     def _commands(self) -> list[tuple[str, str, object]]:

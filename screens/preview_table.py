@@ -1,9 +1,9 @@
 """The changes of an import preview as a virtual table.
 
 ``ChangeRows`` indexes every added, changed, removed and replaced row of a
-preview without formatting any; ``ChangeBackend`` is a textual-fastdatatable
-backend that formats a row only when the table draws it. A preview of 100,000
-changes therefore paints its first screen as fast as one of ten.
+preview without formatting any. ``ChangeBackend`` is a textual-fastdatatable
+backend that formats a row only when the table draws it, so a preview of 100,000
+changes paints its first screen as fast as one of ten.
 
 Colours are the 16 standard ANSI ones (green, yellow, red), and every row also
 carries a ``+``, ``~`` or ``-`` mark, so the table reads without colour too.
