@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
 from penji_tui import __version__
-from penji_tui.commands import demo, imports, roster
+from penji_tui.commands import demo, imports, integrations, roster, sync
 
 log = logging.getLogger("penji_tui")
 
@@ -42,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     roster.register(commands)
     imports.register(commands)
     demo.register(commands)
+    integrations.register(commands)
+    sync.register(commands)
     return parser
 
 
@@ -61,6 +64,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run_handler(handler: object, args: argparse.Namespace, log_path: object) -> int:
     """Run a command; print failures in words, never as a traceback."""
+    from sqlalchemy.exc import OperationalError
+
     from backend.db import DatabaseError
     from backend.errors import PenjiError
 
@@ -70,6 +75,18 @@ def run_handler(handler: object, args: argparse.Namespace, log_path: object) -> 
         log.warning("%s failed: %s", args.command, error)
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
+    except OperationalError as error:
+        log.warning("%s failed on the database: %s", args.command, error.orig)
+        print(
+            f"error: the database failed ({error.orig}); check that it is reachable "
+            "and try again",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    except BrokenPipeError:
+        # The reader of the output went away, as with "| head": exit quietly.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -59,8 +59,46 @@ def _sso_placeholder(session: Session, school: School) -> list[Fact]:
     ]
 
 
-SCHOOL_SCREENS: list[ScreenEntry] = []
-COMMUNITY_SCREENS: list[ScreenEntry] = []
+SCHOOL_SCREENS: list[ScreenEntry] = [
+    ScreenEntry(
+        "n",
+        "Sync",
+        "Show the school's nightly SFTP sync runs",
+        "screens.sync_status:SyncStatusScreen",
+    ),
+]
+COMMUNITY_SCREENS: list[ScreenEntry] = [
+    ScreenEntry(
+        "c",
+        "Canvas",
+        "Canvas placement and developer key",
+        "screens.canvas:CanvasScreen",
+    ),
+    ScreenEntry(
+        "v",
+        "Coverage",
+        "Which providers cover which courses",
+        "screens.coverage:CoverageScreen",
+    ),
+    ScreenEntry(
+        "g",
+        "Engagement",
+        "Tutoring use by GPA band",
+        "screens.engagement:EngagementScreen",
+    ),
+    ScreenEntry(
+        "m",
+        "Metadata",
+        "Student metadata fields to keep",
+        "screens.metadata_fields:MetadataFieldsScreen",
+    ),
+    ScreenEntry(
+        "n",
+        "Sync",
+        "Show the nightly SFTP sync runs and the next run",
+        "screens.sync_status:SyncStatusScreen",
+    ),
+]
 SCHOOL_FACTS: list[Callable[[Session, School], list[Fact]]] = [_sso_placeholder]
 
 

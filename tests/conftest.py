@@ -61,3 +61,14 @@ def sqlite_factory(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
     session_factory = open_database(f"sqlite:///{tmp_path / 'penji.db'}")
     yield session_factory
     session_factory.kw["bind"].dispose()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print how many inputs each property-based test tried."""
+    from tests.fuzzcount import EXAMPLES
+
+    if not EXAMPLES:
+        return
+    terminalreporter.section("inputs tried by property-based tests")
+    for name, count in sorted(EXAMPLES.items()):
+        terminalreporter.write_line(f"{name}: {count:,}")

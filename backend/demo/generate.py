@@ -164,11 +164,15 @@ GRADES = (
 )
 
 
-def grades_csv(
+GradeRow = tuple[str, str, str, str, str]
+
+
+def grade_rows(
     rng: random.Random,
     students: Sequence[DemoStudent],
     courses: Sequence[tuple[str, str]],
-) -> bytes:
+) -> list[GradeRow]:
+    """Return (student ID, course code, term, grade, points) for last term."""
     rows = []
     for student in students:
         ability = rng.random()
@@ -178,6 +182,10 @@ def grades_csv(
             )
             grade, points = GRADES[index]
             rows.append((student.student_id, code, PAST_TERM, grade, points))
+    return rows
+
+
+def grades_csv(rows: Sequence[GradeRow]) -> bytes:
     return to_csv(("Student ID", "Course Code", "Term", "Grade", "Grade Points"), rows)
 
 

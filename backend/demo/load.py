@@ -10,10 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.db import transaction
-from backend.demo import generate
+from backend.demo import activity, generate, term_activity
 from backend.imports import service
 from backend.models import School
-from backend.services import integrations, schools
+from backend.services import integrations, metadata, schools
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +24,10 @@ COMMUNITIES = (
     ("northfield-writing", "Writing Center", "Coaches", 1200),
 )
 SEED = 20261204
+# The Writing Center keeps fewer metadata fields, so its imports drop columns.
+KEPT_METADATA = {
+    "northfield-writing": ["Year in School", "Major", "Academic Standing", "Holds"],
+}
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,11 @@ def load_demo(factory: sessionmaker[Session]) -> DemoFiles:
                 "data_exports",
             ):
                 integrations.set_enabled(session, community, kind, True)
+            if slug in KEPT_METADATA:
+                metadata.set_kept_fields(session, community, KEPT_METADATA[slug])
+            integrations.set_options(
+                session, community, "data_exports", time_zone="America/Chicago"
+            )
 
     for slug, _name, _term, count in COMMUNITIES:
         students = everyone[:count]
@@ -104,18 +113,24 @@ def load_demo(factory: sessionmaker[Session]) -> DemoFiles:
             "sftp",
             generate.metadata_csv(rng, students, enrolled),
         )
-        _import(
+        grades = generate.grade_rows(rng, students, courses)
+        _import(factory, slug, "course_grades", "sftp", generate.grades_csv(grades))
+        providers = generate.providers_csv(rng, courses, 40, DOMAIN)
+        if slug == first_slug:
+            providers += activity.stale_providers_csv(courses, DOMAIN)
+        _import(factory, slug, "providers", "custom", providers)
+        activity.add_activity(
             factory,
             slug,
-            "course_grades",
-            "sftp",
-            generate.grades_csv(rng, students, courses),
+            students,
+            grades,
+            activity.provider_emails(providers),
+            random.Random(f"{SEED}-{slug}"),
         )
-        _import(
-            factory,
-            slug,
-            "providers",
-            "custom",
-            generate.providers_csv(rng, courses, 40, DOMAIN),
-        )
+    activity.set_up_canvas(factory, first_slug)
+    activity_rng = random.Random(SEED + 2)
+    with transaction(factory) as session:
+        for slug, *_rest in COMMUNITIES:
+            community = schools.get_community(session, slug)
+            term_activity.add_activity(session, community, activity_rng)
     return DemoFiles(first_slug, next_students)

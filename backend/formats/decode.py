@@ -31,7 +31,10 @@ def decode_bytes(data: bytes, errors: ProblemList, warnings: ProblemList) -> str
         try:
             return data.decode("utf-16")
         except UnicodeDecodeError as error:
-            errors.add(0, "", f"invalid UTF-16 at byte {error.start + 1}")
+            line = data[: error.start].decode("utf-16", "replace").count("\n") + 1
+            errors.add(
+                line, "", f"invalid UTF-16 at byte {error.start + 1} of the file"
+            )
             return None
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8) :]

@@ -36,6 +36,8 @@ class ParsedFile:
 
     ``fields`` names the values of each row in ``rows``, which maps each row's key
     to its values. ``lines`` gives the line each key was read from.
+    ``value_caches`` holds, per field, the shared string of each value of a
+    column that repeats across rows, so that stored rows can share them too.
     """
 
     spec: KindSpec
@@ -47,6 +49,7 @@ class ParsedFile:
     warnings: ProblemList = field(default_factory=ProblemList)
     headers: list[str] = field(default_factory=list)
     dropped_columns: list[str] = field(default_factory=list)
+    value_caches: list[dict[str, str] | None] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -182,7 +185,7 @@ def parse_bytes(
     """
     parsed = ParsedFile(spec=spec, file_name=file_name)
     if not data.strip():
-        parsed.errors.add(0, "", "the file is empty; expected a header line and rows")
+        parsed.errors.add(1, "", "the file is empty; expected a header line and rows")
         return parsed
     text = decode_bytes(data, parsed.errors, parsed.warnings)
     if text is None:
@@ -193,7 +196,7 @@ def parse_bytes(
         _read_records(reader, parsed, keep_fields)
     except csv.Error as error:
         parsed.errors.add(
-            reader.line_num,
+            max(1, reader.line_num),
             "",
             f"the file is not valid CSV here ({error}); check the quoting of this "
             "line: a quote inside a value must be doubled",
@@ -223,7 +226,7 @@ def _read_records(
     headers = _read_header(reader, parsed)
     if headers is None:
         if not parsed.errors:
-            parsed.errors.add(0, "", "the file has no header line")
+            parsed.errors.add(1, "", "the file has no header line")
         return
     parsed.headers = headers
     if len(headers) == 1 and not _check_delimiter(headers[0], parsed):
@@ -237,7 +240,7 @@ def _read_records(
 
     if not parsed.rows and not parsed.errors:
         parsed.errors.add(
-            0, "", "the file has a header but no data rows; nothing to import"
+            2, "", "the file has a header but no data rows; nothing to import"
         )
 
 
@@ -254,10 +257,19 @@ def _read_rows(
     ]
     key_positions = [position[name] for name in spec.key]
     single_key = key_positions[0] if len(key_positions) == 1 else None
+    # Values of columns that repeat across rows, such as course codes and terms,
+    # are checked once and then shared: the cache maps a cell to its normal form.
+    # Key and unique columns repeat by mistake only, so they are not cached.
+    distinct = {
+        single_key,
+        *(position[name] for name in spec.unique if name in position),
+    }
+    caches = parsed.value_caches = [
+        None if i in distinct else {} for i in range(len(columns))
+    ]
     checks = [
-        (i, c.spec_field.required, c.spec_field.check, c.spec_field.label)
+        (i, c.spec_field.required, c.spec_field.check, c.spec_field.label, caches[i])
         for i, c in enumerate(columns)
-        if c.spec_field.required or c.spec_field.check
     ]
     unique = [
         (position[name], columns[position[name]].spec_field.label, {})
@@ -268,6 +280,7 @@ def _read_rows(
     # where the columns missing from the file read from.
     simple = all(len(c.indexes) <= 1 and c.joined is None for c in columns)
     cell_indexes = [c.indexes[0] if c.indexes else width for c in columns]
+    padded_width = max(cell_indexes) + 1 if simple else width
     getter = itemgetter(*cell_indexes) if simple else None
     one_column = len(columns) == 1
 
@@ -276,9 +289,9 @@ def _read_rows(
         line = previous_end + 1
         previous_end = reader.line_num
         count = len(record)
-        if count <= width:
-            record = record + [""] * (width + 1 - count)
-        else:
+        if count < padded_width:
+            record = record + [""] * (padded_width - count)
+        elif count > width:
             extra = [cell for cell in record[width:] if cell.strip()]
             if extra:
                 warnings.add(
@@ -300,8 +313,11 @@ def _read_rows(
             continue
 
         valid = True
-        for i, required, check, label in checks:
+        for i, required, check, label, cache in checks:
             value = values[i]
+            if cache is not None and value in cache:
+                values[i] = cache[value]
+                continue
             if not value:
                 if required:
                     errors.add(line, labels[i], f"empty required value {label!r}")
@@ -313,6 +329,9 @@ def _read_rows(
                 except ValueError as error:
                     errors.add(line, labels[i], str(error))
                     valid = False
+                    continue
+            if cache is not None:
+                cache[value] = values[i]
         if not valid:
             continue
 

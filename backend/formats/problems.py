@@ -10,7 +10,9 @@ MAX_REPORTED = 500
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """One error or warning. ``line`` counts the header as line 1; 0 means the file.
+    """One error or warning. ``line`` counts the header as line 1.
+
+    Every error names a line. A warning about the whole file has line 0.
 
     ``column`` is the header name as written in the file, or empty when the
     problem concerns a whole line or the whole file.

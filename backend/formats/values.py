@@ -25,6 +25,8 @@ def check_email(value: str) -> str:
 
 def check_identifier(value: str) -> str:
     """Reject IDs that a spreadsheet turned into numbers; keep leading zeros."""
+    if value.isdigit():
+        return value
     if SCIENTIFIC_RE.match(value):
         raise ValueError(
             f"ID {value!r} was turned into scientific notation by a spreadsheet and "

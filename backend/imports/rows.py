@@ -7,20 +7,21 @@ cell and a stored NULL compare equal. Open-fields kinds keep every field but
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
+from backend.db import fetch_tuples
 from backend.formats.kinds import KindSpec
 
 Row = tuple[str, ...]
 
 
-@dataclass
-class StoredRow:
+class StoredRow(NamedTuple):
     """A row as stored: its id, values in the diff's field order, and whether active."""
 
     id: int
@@ -68,27 +69,43 @@ def load_existing(
     community_id: int,
     source: str,
     fields: tuple[str, ...],
+    value_caches: Sequence[dict[str, str] | None] | None = None,
 ) -> ExistingRows:
-    """Load every stored row of a scope, projecting it onto ``fields``."""
+    """Load every stored row of a scope, projecting it onto ``fields``.
+
+    ``value_caches`` are the parsed file's caches of repeated values: stored
+    values equal to a file's share its string, which halves the memory of
+    columns such as course codes and makes equal tuples compare by identity.
+    """
     table = table_of(spec)
     existing = ExistingRows(fields=fields)
+    stored = existing.rows
     scope = (table.c.community_id == community_id, table.c.source == source)
     if spec.open_fields:
         columns = [table.c.id, table.c.key, table.c.active, table.c.student_key]
         query = select(*columns, table.c.fields).where(*scope)
         extra = fields[1:]
-        for row_id, key, active, student_key, stored in session.execute(query):
-            stored = stored or {}
-            values = (student_key, *(stored.get(name) or "" for name in extra))
-            existing.rows[key] = StoredRow(row_id, values, active)
+        for row_id, key, active, student_key, document in fetch_tuples(session, query):
+            if isinstance(document, str):
+                document = json.loads(document)
+            document = document or {}
+            values = (student_key, *(document.get(name) or "" for name in extra))
+            stored[key] = StoredRow(row_id, values, bool(active))
         return existing
 
-    columns = [table.c[name] for name in fields]
+    columns = [func.coalesce(table.c[name], "") for name in fields]
     query = select(table.c.id, table.c.key, table.c.active, *columns).where(*scope)
-    for row_id, key, active, *values in session.execute(query):
-        existing.rows[key] = StoredRow(
-            row_id, tuple(v if v is not None else "" for v in values), active
-        )
+    shared = [
+        (i, cache) for i, cache in enumerate(value_caches or ()) if cache is not None
+    ]
+    for row in fetch_tuples(session, query):
+        values = row[3:]
+        if shared:
+            cells = list(values)
+            for i, cache in shared:
+                cells[i] = cache.setdefault(cells[i], cells[i])
+            values = tuple(cells)
+        stored[row[1]] = StoredRow(row[0], values, bool(row[2]))
     return existing
 
 

@@ -114,10 +114,11 @@ def _load_state(
     fields = parsed.fields
     extra = stored_extra_fields(session, spec, community_id, source)
     fields = fields + tuple(name for name in extra if name not in fields)
-    existing = load_existing(session, spec, community_id, source, fields)
+    caches = parsed.value_caches
+    existing = load_existing(session, spec, community_id, source, fields, caches)
     replaced = None
     if spec.name == "course_enrollment" and source == "sftp":
-        replaced = load_existing(session, spec, community_id, "custom", fields)
+        replaced = load_existing(session, spec, community_id, "custom", fields, caches)
     return existing, replaced
 
 
@@ -127,6 +128,7 @@ def _problems(parsed: ParsedFile) -> dict[str, Any]:
         "warnings": [p.as_dict() for p in parsed.warnings.items],
         "errors_omitted": parsed.errors.omitted,
         "warnings_omitted": parsed.warnings.omitted,
+        "dropped_columns": list(parsed.dropped_columns),
     }
 
 
@@ -197,7 +199,7 @@ def preview_import(
             hold_reason=reason,
             os_user=actor.os_user,
             ssh_client=actor.ssh_client,
-            file_data=zlib.compress(data, 6) if parsed.ok else None,
+            file_data=zlib.compress(data, 1) if parsed.ok else None,
         )
         _warn_same_file(session, parsed, run)
         run.errors = _problems(parsed)

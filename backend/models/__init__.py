@@ -25,11 +25,14 @@ from backend.models.school import (
     IntegrationSetting,
     School,
 )
+from backend.models.sync import SYNC_STATUSES, SYNC_TRIGGERS, SyncRun, SyncSchedule
 
 __all__ = [
     "ELIGIBILITY_VALUES",
     "INTEGRATION_KINDS",
     "SOURCES",
+    "SYNC_STATUSES",
+    "SYNC_TRIGGERS",
     "AuditEvent",
     "Base",
     "Community",
@@ -46,6 +49,8 @@ __all__ = [
     "School",
     "Student",
     "StudentMetadata",
+    "SyncRun",
+    "SyncSchedule",
     "TutoringSession",
     "User",
     "utcnow",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from sqlalchemy import select, update
@@ -25,8 +26,20 @@ DEFAULT_OPTIONS: dict[str, dict[str, Any]] = {
     "course_enrollment": {"lock_to_enrolled": False},
     "student_metadata": {"keep_fields": []},
     "course_grades": {},
-    "data_exports": {},
-    "canvas": {},
+    "data_exports": {"time_zone": "UTC"},
+    "canvas": {
+        "placement": "both",
+        "course_default": "enabled",
+        "open_in": "canvas",
+        "privacy_level": "public",
+        "environment": "production",
+        "title": "Penji",
+        "base_url_production": "https://cloud.penjiapp.com",
+        "base_url_beta": "https://cloud.penjiapp.com",
+        "base_url_test": "https://cloud.penjiapp.com",
+        "client_id": "",
+        "deployment_ids": [],
+    },
     "card_readers": {},
 }
 
@@ -55,7 +68,7 @@ def ensure_settings(session: Session, community: Community) -> list[IntegrationS
                 community_id=community.id,
                 kind=kind,
                 enabled=False,
-                options=dict(DEFAULT_OPTIONS[kind]),
+                options=copy.deepcopy(DEFAULT_OPTIONS[kind]),
             )
             session.add(setting)
             existing[kind] = setting
@@ -154,6 +167,7 @@ def set_options(
     setting = get_setting(session, community, kind)
     allowed = DEFAULT_OPTIONS[kind]
     new = dict(setting.options)
+    options = dict(options)
     for name, value in options.items():
         if name not in allowed:
             names = ", ".join(allowed) or "none"
@@ -164,7 +178,15 @@ def set_options(
             raise InvalidValue(f"option {name} of {kind} must be true or false")
         if isinstance(allowed[name], list) and not isinstance(value, list):
             raise InvalidValue(f"option {name} of {kind} must be a list")
-        new[name] = value
+        if kind == "canvas":
+            from backend.services.canvas import check_option
+
+            value = check_option(name, value)
+        if kind == "student_metadata" and name == "keep_fields":
+            from backend.services.metadata import check_keep_fields
+
+            value = check_keep_fields(value)
+        new[name] = options[name] = value
     old = {name: setting.options.get(name) for name in options}
     setting.options = new
     setting.changed_by = audit.current_actor().os_user

@@ -69,7 +69,7 @@ def test_change_shows_old_and_new(factory: sessionmaker[Session]) -> None:
 def test_mass_removal_is_held(factory: sessionmaker[Session]) -> None:
     make_community(factory)
     run_import(factory, "students", csv_bytes(STUDENT_HEADER, student_rows(100)))
-    preview, run = run_import(
+    _, run = run_import(
         factory, "students", csv_bytes(STUDENT_HEADER, student_rows(80))
     )
     assert run is not None
@@ -91,7 +91,7 @@ def test_removed_students_become_inactive_and_return(
     with factory() as session:
         total = session.scalar(select(func.count()).select_from(Student))
     assert total == 100
-    preview, run = run_import(
+    preview, _ = run_import(
         factory, "students", csv_bytes(STUDENT_HEADER, student_rows(100))
     )
     assert preview.diff.reactivated == {f"s{i}@uni.edu" for i in range(95, 100)}

@@ -1,0 +1,1 @@
+"""The headless daemon: long-running workers that share one stop signal."""
