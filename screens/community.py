@@ -232,6 +232,8 @@ user and SSH client.
         self.app.push_screen(SettingsModal(self.detail), saved)
 
     def action_copy(self) -> None:
+        # TODO: copy the "Link to Community" once the share link format is
+        # stored; until then the slug is what staff paste into commands.
         self.app.copy_to_clipboard(self.community_slug)
         self.notify(f"Copied {self.community_slug}")
 

@@ -193,6 +193,8 @@ cancel.
         path = Path(os.path.expanduser(self.query_one("#path", Input).value.strip()))
         kind = str(self.query_one("#kind", Select).value)
         source = str(self.query_one("#source", Select).value)
+        # TODO: preview_import reports no progress, so the bar is indeterminate;
+        # a callback per parsed row would let it show how far the diff is.
         self.set_busy(f"Reading {path.name} and computing the diff...")
         self.run_job(
             "Preview",
