@@ -13,7 +13,15 @@ import sys
 from collections.abc import Sequence
 
 from penji_tui import __version__
-from penji_tui.commands import demo, imports, integrations, roster, sync
+from penji_tui.commands import (
+    cards,
+    demo,
+    imports,
+    integrations,
+    roster,
+    sso,
+    sync,
+)
 
 log = logging.getLogger("penji_tui")
 
@@ -43,8 +51,10 @@ def build_parser() -> argparse.ArgumentParser:
     roster.register(commands)
     imports.register(commands)
     demo.register(commands)
+    cards.register(commands)
     integrations.register(commands)
     sync.register(commands)
+    sso.register(commands)
     return parser
 
 

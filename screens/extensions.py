@@ -51,15 +51,14 @@ class Fact:
     copy: bool = False
 
 
-def _sso_placeholder(session: Session, school: School) -> list[Fact]:
-    # NOTE: replaced by the SSO screen's own fact function once SSO is built.
-    return [
-        Fact("SSO", "not set up"),
-        Fact("Link to School", "created when SSO is set up"),
-    ]
+def _sso_facts(session: Session, school: School) -> list[Fact]:
+    from screens.sso_facts import sso_facts
+
+    return sso_facts(session, school)
 
 
 SCHOOL_SCREENS: list[ScreenEntry] = [
+    ScreenEntry("s", "SSO", "Set up SAML SSO and share links", "screens.sso:SsoScreen"),
     ScreenEntry(
         "n",
         "Sync",
@@ -98,8 +97,14 @@ COMMUNITY_SCREENS: list[ScreenEntry] = [
         "Show the nightly SFTP sync runs and the next run",
         "screens.sync_status:SyncStatusScreen",
     ),
+    ScreenEntry(
+        "k",
+        "Card reader",
+        "Set up the card layout and try it on a sample swipe",
+        "screens.card_reader:CardReaderScreen",
+    ),
 ]
-SCHOOL_FACTS: list[Callable[[Session, School], list[Fact]]] = [_sso_placeholder]
+SCHOOL_FACTS: list[Callable[[Session, School], list[Fact]]] = [_sso_facts]
 
 
 def find(entries: list[ScreenEntry], key: str) -> ScreenEntry:

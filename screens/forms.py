@@ -132,6 +132,10 @@ class OptionsModal(ModalScreen[dict[str, Any] | None]):
         with VerticalScroll():
             yield Label(f"{i.label} options for {self.community_name}")
             for name, default in self.defaults.items():
+                if isinstance(default, dict):
+                    # Structured options, such as a card layout, have a
+                    # screen of their own.
+                    continue
                 value = i.options.get(name, default)
                 label = name.replace("_", " ").capitalize()
                 if isinstance(default, bool):
@@ -152,6 +156,8 @@ class OptionsModal(ModalScreen[dict[str, Any] | None]):
     def changes(self) -> dict[str, Any]:
         changed: dict[str, Any] = {}
         for name, default in self.defaults.items():
+            if isinstance(default, dict):
+                continue
             widget = self.query_one(f"#opt-{name}")
             raw = widget.value  # type: ignore[attr-defined]
             value: Any = raw

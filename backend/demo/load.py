@@ -10,7 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.db import transaction
-from backend.demo import activity, generate, term_activity
+from backend.demo import activity, generate, term_activity, users
+from backend.demo.cards import load_card_demo
 from backend.imports import service
 from backend.models import School
 from backend.services import integrations, metadata, schools
@@ -133,4 +134,10 @@ def load_demo(factory: sessionmaker[Session]) -> DemoFiles:
         for slug, *_rest in COMMUNITIES:
             community = schools.get_community(session, slug)
             term_activity.add_activity(session, community, activity_rng)
+    load_card_demo(factory, rng, everyone, COMMUNITIES[0][0], COMMUNITIES[1][0])
+    with transaction(factory) as session:
+        school = schools.get_school(session, SCHOOL_SLUG)
+        landing_rng = random.Random(SEED + 3)
+        count = users.add_landing_data(session, landing_rng, school, everyone)
+        log.info("added %d demo users who joined no community", count)
     return DemoFiles(first_slug, next_students)

@@ -8,6 +8,7 @@ from backend.models.activity import (
     User,
 )
 from backend.models.base import Base, utcnow
+from backend.models.cards import SWIPE_OUTCOMES, CardSwipe
 from backend.models.imports import AuditEvent, ImportRun, Lease
 from backend.models.roster import (
     SOURCES,
@@ -25,16 +26,25 @@ from backend.models.school import (
     IntegrationSetting,
     School,
 )
+from backend.models.sso import (
+    ShareLink,
+    SsoConfig,
+    SsoRequest,
+    SsoSeenAssertion,
+    SsoTestResponse,
+)
 from backend.models.sync import SYNC_STATUSES, SYNC_TRIGGERS, SyncRun, SyncSchedule
 
 __all__ = [
     "ELIGIBILITY_VALUES",
     "INTEGRATION_KINDS",
     "SOURCES",
+    "SWIPE_OUTCOMES",
     "SYNC_STATUSES",
     "SYNC_TRIGGERS",
     "AuditEvent",
     "Base",
+    "CardSwipe",
     "Community",
     "Course",
     "CourseGrade",
@@ -47,6 +57,11 @@ __all__ = [
     "Provider",
     "ProviderSignUp",
     "School",
+    "ShareLink",
+    "SsoConfig",
+    "SsoRequest",
+    "SsoSeenAssertion",
+    "SsoTestResponse",
     "Student",
     "StudentMetadata",
     "SyncRun",

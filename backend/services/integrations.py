@@ -40,7 +40,16 @@ DEFAULT_OPTIONS: dict[str, dict[str, Any]] = {
         "client_id": "",
         "deployment_ids": [],
     },
-    "card_readers": {},
+    # Card readers: the card layout (backend.cards.layout.CardLayout fields),
+    # sample swipes tried whenever the layout is saved, the window in which a
+    # second swipe of the same card is ignored, and how long a check-in stays
+    # open before a swipe starts a new visit instead of checking out.
+    "card_readers": {
+        "layout": {},
+        "samples": [],
+        "repeat_seconds": 5,
+        "visit_hours": 12,
+    },
 }
 
 
@@ -178,10 +187,16 @@ def set_options(
             raise InvalidValue(f"option {name} of {kind} must be true or false")
         if isinstance(allowed[name], list) and not isinstance(value, list):
             raise InvalidValue(f"option {name} of {kind} must be a list")
+        if isinstance(allowed[name], dict) and not isinstance(value, dict):
+            raise InvalidValue(f"option {name} of {kind} must be a mapping")
         if kind == "canvas":
             from backend.services.canvas import check_option
 
             value = check_option(name, value)
+        if kind == "card_readers":
+            from backend.cards.service import check_option as check_card_option
+
+            value = check_card_option(name, value)
         if kind == "student_metadata" and name == "keep_fields":
             from backend.services.metadata import check_keep_fields
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from backend.cards.reader_config import ReaderConfig, reader_configs
 from backend.errors import InvalidValue
 from backend.sync.settings import CommunitySync, ServerSettings, SyncSettings
 from backend.sync.timing import DailySlot
@@ -27,6 +28,7 @@ _SECTIONS = {
     "log": dict,
     "servers": dict,
     "communities": dict,
+    "card_readers": dict,
 }
 _SCHEDULE = {"time": str, "zone": str, "catch_up": bool}
 _SFTP = {
@@ -68,6 +70,7 @@ class DaemonConfig:
     sync: SyncSettings
     log_file: Path
     log_level: str
+    card_readers: tuple[ReaderConfig, ...] = ()
 
 
 def _check(where: str, table: dict[str, Any], allowed: dict[str, type]) -> None:
@@ -194,6 +197,7 @@ def parse_config(data: dict[str, Any], path: Path | None) -> DaemonConfig:
         sync=sync,
         log_file=_path(base, log_file) if log_file else log_dir() / "daemon.log",
         log_level=level,
+        card_readers=reader_configs(data.get("card_readers", {}), base, data_dir()),
     )
 
 

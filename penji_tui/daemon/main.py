@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from backend.cards.listener import CardListener
 from backend.sync.timing import Clock
 from penji_tui.daemon.config import DaemonConfig
 from penji_tui.daemon.nightly import NightlySync
@@ -48,6 +49,19 @@ def build_daemon(
     """
     daemon = Daemon()
     daemon.add(NightlySync(factory, config, clock))
+    # TODO: the daemon opens the database before it starts, so its readers
+    # start only once the database is reachable; 'penji-tui card listen'
+    # starts without it and queues swipes meanwhile.
+    for reader in config.card_readers:
+        daemon.add(
+            CardListener(
+                reader.community_slug,
+                reader.port,
+                reader.queue_path,
+                lambda: factory,
+                name=reader.name,
+            )
+        )
     return daemon
 
 

@@ -157,6 +157,23 @@ class PostgresServer:
             self._stop_server()
         self._start_server()
 
+    def stop_server(self) -> None:
+        """Stop the server at once and keep it down until start_server().
+
+        Open connections break and new ones are refused, as when the database
+        host is down. Callers restart it in a ``finally`` block, since other
+        tests share the server.
+        """
+        self._require_base_dir()
+        if self._running:
+            self._stop_server()
+
+    def start_server(self) -> None:
+        """Start a server stopped by stop_server() on the same port and data."""
+        self._require_base_dir()
+        if not self._running:
+            self._start_server()
+
     def create_database(self, name: str) -> str:
         """Create an empty database and return its SQLAlchemy URL."""
         _check_database_name(name)
