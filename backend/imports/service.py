@@ -377,6 +377,21 @@ def approve_run(factory: sessionmaker[Session], run_id: int) -> ImportRun:
                 f"run {run_id} is {run.status}; only a held or previewed run "
                 "can be approved"
             )
+        newer = session.scalar(
+            select(func.max(ImportRun.id)).where(
+                ImportRun.community_id == run.community_id,
+                ImportRun.kind == run.kind,
+                ImportRun.source == run.source,
+                ImportRun.status == "applied",
+                ImportRun.id > run.id,
+            )
+        )
+        if newer is not None:
+            raise Conflict(
+                f"run {newer} applied a newer {run.kind} file after run {run_id} "
+                f"was held, so approving it would bring back older data; reject "
+                f"run {run_id}, or import its file again to see a fresh preview"
+            )
         parsed = _parse_stored(session, run)
     if not parsed.ok:
         raise Conflict(
