@@ -191,7 +191,15 @@ imports list. Cancel marks the run rejected; nothing is written.
 
     @on(Input.Submitted, "#search")
     def search_done(self) -> None:
-        self.query_one("#table-box").focus_next()
+        self.focus_changes()
+
+    def focus_changes(self) -> None:
+        """Focus the change table, or the screen itself while it is rebuilt."""
+        tables = self.query("#change-table")
+        if tables:
+            tables.first().focus()
+        else:
+            self.set_focus(None)
 
     def action_switch_tab(self) -> None:
         tabs = self.query_one("#tabs", TabbedContent)
@@ -255,7 +263,7 @@ imports list. Cancel marks the run rejected; nothing is written.
         search = self.query_one("#search", Input)
         if search.has_focus:
             search.display = bool(search.value)
-            self.query_one("#table-box").focus_next()
+            self.focus_changes()
             return
         if self.preview.status == "rejected" or self.finished:
             self.app.pop_screen()

@@ -252,3 +252,30 @@ async def test_preview_apply_on_postgres(
         await pilot.press("y")
         await settle(pilot)
     assert statuses(postgres_factory) == ["applied"]
+
+
+async def test_preview_search_enter_focuses_table(
+    app: PenjiApp, students_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    rows = student_rows(98) + student_rows(3, start=100)
+    path = write_students(tmp_path, rows)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await preview(app, pilot, path)
+        await pilot.press("slash", "s", "1", "0", "1", "enter")
+        await settle(pilot)
+        assert change_rows(screen) == 1
+        assert isinstance(app.focused, FastTable)
+
+
+async def test_preview_search_escape_focuses_table(
+    app: PenjiApp, students_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    path = write_students(tmp_path, student_rows(101))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await preview(app, pilot, path)
+        await pilot.press("slash", "x")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen
+        assert isinstance(app.focused, FastTable)
