@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -124,19 +125,20 @@ computed against its rows; the confirmation lists what comes back.
             )
         if self.shown:
             table.move_cursor(row=min(row, len(self.shown) - 1))
-        else:
-            self.query_one("#reason", Static).update("No import matches.")
+        self.show_detail()
         table.focus()
 
     @on(DataTable.RowHighlighted, "#runs")
-    def highlighted(self) -> None:
+    def show_detail(self) -> None:
+        reason = self.query_one("#reason", Static)
         run = self.selected()
         if run is None:
+            reason.update("No import matches.")
             return
-        text = f"{run.file_name}"
-        if run.hold_reason:
-            text += f"\n[b yellow]Held:[/] {run.hold_reason}"
-        self.query_one("#reason", Static).update(text)
+        text = escape(run.file_name)
+        if run.status == "held" and run.hold_reason:
+            text += f"\n[b yellow]Held:[/] {escape(run.hold_reason)}"
+        reason.update(text)
 
     def selected(self) -> RunSummary | None:
         table = self.query_one("#runs", DataTable)

@@ -76,6 +76,11 @@ else is set per community. Enter opens the selected community.
         table.focus()
         self.action_refresh()
 
+    def on_screen_resume(self) -> None:
+        # Screens opened from here, such as SSO, change the facts shown above.
+        if self.page is not None:
+            self.action_refresh()
+
     def action_refresh(self) -> None:
         self.run_in_session(
             "Loading the school",

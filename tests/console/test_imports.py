@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
-from textual.widgets import DataTable, Select, TabbedContent
+from textual.widgets import DataTable, Select, Static, TabbedContent
 from textual_fastdatatable import DataTable as FastTable
 
 from backend.db import open_database
@@ -279,3 +279,22 @@ async def test_preview_search_escape_focuses_table(
         await settle(pilot)
         assert app.screen is screen
         assert isinstance(app.focused, FastTable)
+
+
+async def test_approved_run_detail_drops_held(
+    app: PenjiApp, students_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    path = write_students(tmp_path, student_rows(50))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await preview(app, pilot, path)
+        await pilot.press("h")
+        await settle(pilot)
+        await app.push_screen(RunsScreen(community_slug="lc"))
+        await settle(pilot)
+        reason = app.screen.query_one("#reason", Static)
+        assert "Held:" in str(reason.render())
+        await pilot.press("a")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        assert "Held:" not in str(reason.render())

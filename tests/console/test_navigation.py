@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Static
 
 from penji_tui.app import PenjiApp
 from screens.community import CommunityScreen
 from screens.dialogs import HelpModal
 from screens.school import SchoolScreen
 from screens.schools import SchoolsScreen
+from screens.sso import SsoScreen
 from tests.console.pilot import settle
 
 
@@ -69,3 +70,21 @@ async def test_help_lists_screen_keys(app: PenjiApp) -> None:
         text = help_text(app.screen)
         assert "Audit log" in text
         assert "Every school" in text
+
+
+async def test_school_facts_refresh_after_sso(app: PenjiApp) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await app.push_screen(SchoolScreen(school_slug="uni"))
+        await settle(pilot)
+        facts = app.screen.query_one("#facts", Static)
+        assert "not set up" in str(facts.render())
+        await pilot.press("s")
+        await settle(pilot)
+        assert isinstance(app.screen, SsoScreen)
+        await pilot.press("s")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, SchoolScreen)
+        assert "not set up" not in str(facts.render())
