@@ -19,6 +19,7 @@ from backend.services.directory import (
 from screens.dialogs import ConfirmModal
 from screens.extensions import COMMUNITY_SCREENS, find
 from screens.forms import OptionsModal, SettingsModal, option_text
+from screens.text import plural
 from screens.widgets import KeyHints
 from screens.work import JobRunner
 
@@ -145,17 +146,29 @@ user and SSH client.
         if integration.kind == "courses" and not integration.enabled:
             self.run_in_session(
                 "Listing the custom courses",
-                changes.replaced_course_codes,
+                changes.courses_switch_on,
                 self.community_slug,
                 done=self.confirm_courses_on,
             )
             return
         self.confirm_toggle(integration, "")
 
-    def confirm_courses_on(self, codes: list[str]) -> None:
+    def confirm_courses_on(self, switch: changes.CoursesSwitchOn) -> None:
         integration = self.selected()
         assert integration is not None
-        if not codes:
+        codes = switch.replaced_codes
+        if switch.replaced_at is not None:
+            first = (
+                "custom courses were replaced when Courses was first switched on "
+                f"({switch.replaced_at[:10]}), and are replaced only that first time."
+            )
+            if switch.active_custom:
+                kept = plural(switch.active_custom, "active custom course")
+                verb = "stays" if switch.active_custom == 1 else "stay"
+                note = f"The {kept} {verb} active: {first}"
+            else:
+                note = f"No custom course is active, and none will be replaced: {first}"
+        elif not codes:
             note = "No custom course is active, so none will be replaced."
         else:
             shown = ", ".join(codes[:SHOWN_COURSES])

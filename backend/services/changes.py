@@ -6,20 +6,48 @@ through the service it calls.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from backend.models import Course
 from backend.services import integrations, schools
 
 
-def replaced_course_codes(session: Session, community_slug: str) -> list[str]:
-    """Return the custom course codes that switching Courses on would replace."""
+@dataclass(frozen=True)
+class CoursesSwitchOn:
+    """What switching Courses on does to a community's custom courses."""
+
+    replaced_codes: list[str]
+    # ISO time Courses was first switched on, when it replaced custom courses;
+    # None if it never was, so the next switch-on replaces them.
+    replaced_at: str | None
+    active_custom: int
+
+
+def courses_switch_on(session: Session, community_slug: str) -> CoursesSwitchOn:
+    """Return which custom courses switching Courses on replaces, and which stay."""
     community = schools.get_community(session, community_slug)
-    return [
+    codes = [
         course.course_code
         for course in integrations.courses_replaced_on_enable(session, community)
     ]
+    setting = integrations.get_setting(session, community, "courses")
+    replaced_at = setting.options.get("custom_courses_replaced_at")
+    active_custom = session.scalar(
+        select(func.count())
+        .select_from(Course)
+        .where(
+            Course.community_id == community.id,
+            Course.source == "custom",
+            Course.active.is_(True),
+        )
+    )
+    return CoursesSwitchOn(
+        codes, str(replaced_at) if replaced_at else None, active_custom or 0
+    )
 
 
 def set_integration(

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from textual.widgets import Checkbox, DataTable, Input
 
 from backend.models import AuditEvent, Community, Course, IntegrationSetting
+from backend.services import integrations
 from penji_tui.app import PenjiApp
 from screens.community import CommunityScreen
 from screens.dialogs import ConfirmModal
@@ -149,3 +150,30 @@ async def test_copy_gives_community_link(
     assert first.startswith("https://web.penjiapp.com/c/")
     assert second == first
     assert "link.create" in audit_actions(school_factory)
+
+
+async def test_courses_on_again_keeps_custom(
+    sqlite_factory: sessionmaker[Session],
+) -> None:
+    make_community(sqlite_factory, integrations_on=())
+    with sqlite_factory() as session:
+        community = session.scalars(select(Community)).one()
+        integrations.set_enabled(session, community, "courses", True)
+        integrations.set_enabled(session, community, "courses", False)
+        session.commit()
+    courses = csv_bytes("Course Code,Course Name,Term", ["CHEM1301,Chemistry,2026FA"])
+    run_import(sqlite_factory, "courses", courses, source="custom")
+    app = PenjiApp(sqlite_factory)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_community(app, pilot, row=1)
+        await pilot.press("space")
+        await settle(pilot)
+        modal = app.screen
+        assert isinstance(modal, ConfirmModal)
+        assert "No custom course is active" not in modal.body
+        assert "1 active custom course stays active" in modal.body
+        await pilot.press("y")
+        await settle(pilot)
+    with sqlite_factory() as session:
+        active = session.scalars(select(Course).where(Course.active.is_(True))).all()
+    assert [c.course_code for c in active] == ["CHEM1301"]
