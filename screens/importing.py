@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.orm import Session, sessionmaker
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -29,8 +32,11 @@ from backend.errors import InvalidValue
 from backend.formats.kinds import get_kind
 from backend.imports import service
 from backend.imports.service import Preview
+from screens.preview import CANCEL_REASON
 from screens.preview_table import ChangeRows
 from screens.work import JobRunner
+
+log = logging.getLogger(__name__)
 
 KINDS = (
     "students",
@@ -116,7 +122,7 @@ The preview writes no roster row: it records a run you then apply, hold or
 cancel.
 """
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back"),
+        Binding("escape", "back", "Back"),
         Binding("ctrl+o", "preview", "Preview"),
         Binding("ctrl+t", "tree", "File tree"),
     ]
@@ -125,6 +131,9 @@ cancel.
         super().__init__()
         self.community_slug = community_slug
         self.start_path = path or os.getcwd() + os.sep
+        # Set when staff leave while a preview runs: the worker then rejects
+        # the run it recorded instead of showing it.
+        self.preview_cancelled: threading.Event | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -196,6 +205,7 @@ cancel.
         # TODO: preview_import reports no progress, so the bar is indeterminate;
         # a callback per parsed row would let it show how far the diff is.
         self.set_busy(f"Reading {path.name} and computing the diff...")
+        self.preview_cancelled = threading.Event()
         self.run_job(
             "Preview",
             preview_file,
@@ -204,9 +214,19 @@ cancel.
             kind,
             source,
             path,
+            self.preview_cancelled,
             done=self.show_preview,
             exclusive=True,
         )
+
+    def action_back(self) -> None:
+        if self.preview_cancelled is not None:
+            self.preview_cancelled.set()
+            self.notify(
+                "Preview cancelled: its run is marked rejected once the file is "
+                "read; nothing is written"
+            )
+        self.app.pop_screen()
 
     def set_busy(self, text: str | None) -> None:
         self.query_one("#stage", Static).update(text or "")
@@ -214,13 +234,17 @@ cancel.
         self.query_one("#run", Button).disabled = text is not None
 
     def job_failed(self, name: str, text: str) -> None:
+        self.preview_cancelled = None
         self.set_busy(None)
         self.query_one("#stage", Static).update(f"[red]{text}[/]")
 
-    def show_preview(self, ready: PreviewReady) -> None:
+    def show_preview(self, ready: PreviewReady | None) -> None:
         from screens.preview import PreviewScreen
 
+        self.preview_cancelled = None
         self.set_busy(None)
+        if ready is None:
+            return
         self.app.switch_screen(PreviewScreen(ready.preview, ready.rows))
 
 
@@ -237,16 +261,25 @@ def read_file(path: Path) -> bytes:
 
 
 def preview_file(
-    factory: object, community_slug: str, kind: str, source: str, path: Path
-) -> PreviewReady:
-    """Read, parse and diff a file, then index its changes; runs in a worker."""
+    factory: sessionmaker[Session],
+    community_slug: str,
+    kind: str,
+    source: str,
+    path: Path,
+    cancelled: threading.Event | None = None,
+) -> PreviewReady | None:
+    """Read, parse and diff a file, then index its changes; runs in a worker.
+
+    If ``cancelled`` is set by the time the diff is done, the recorded run is
+    rejected as cancelled and None is returned.
+    """
     data = read_file(path)
     preview = service.preview_import(
-        factory,  # type: ignore[arg-type]
-        community_slug,
-        kind,
-        source,
-        data,
-        path.name,
+        factory, community_slug, kind, source, data, path.name
     )
+    if cancelled is not None and cancelled.is_set():
+        if preview.status == "previewed":
+            service.reject_run(factory, preview.run_id, CANCEL_REASON)
+        log.info("preview of run %s cancelled while it ran", preview.run_id)
+        return None
     return PreviewReady(preview, ChangeRows(preview))

@@ -26,6 +26,9 @@ from screens.dialogs import ConfirmModal
 from screens.preview_table import ChangeBackend, ChangeRows
 from screens.work import JobRunner
 
+# The audit detail of a run rejected because staff cancelled its preview.
+CANCEL_REASON = "cancelled in the console"
+
 FILTERS = {"all": None, "added": "added", "changed": "changed", "removed": "removed"}
 
 
@@ -74,7 +77,8 @@ errors and warnings by line and column.
 Apply writes the changes in one transaction; if the change is larger than the
 community's guard limits, the run is held for review instead, unless you
 confirm applying past the guard. Hold keeps the run for approval later in the
-imports list. Cancel marks the run rejected; nothing is written.
+imports list. Cancel marks the run rejected (the audit log says "cancelled in
+the console"); nothing is written.
 """
     BINDINGS = [
         Binding("a", "apply", "Apply"),
@@ -273,11 +277,12 @@ imports list. Cancel marks the run rejected; nothing is written.
             service.reject_run,
             self.app.factory,  # type: ignore[attr-defined]
             self.preview.run_id,
+            CANCEL_REASON,
             done=self.cancelled,
             exclusive=True,
         )
 
     def cancelled(self, run: ImportRun) -> None:
         self.finished = True
-        self.notify(f"Run {run.id} cancelled; nothing was written")
+        self.notify(f"Preview cancelled: run {run.id} is rejected; nothing was written")
         self.app.pop_screen()

@@ -400,8 +400,14 @@ def approve_run(factory: sessionmaker[Session], run_id: int) -> ImportRun:
     return _apply(factory, run_id, parsed, force=True, action="import.approve")
 
 
-def reject_run(factory: sessionmaker[Session], run_id: int) -> ImportRun:
-    """Mark a held or previewed run rejected; nothing is applied."""
+def reject_run(
+    factory: sessionmaker[Session], run_id: int, reason: str | None = None
+) -> ImportRun:
+    """Mark a held or previewed run rejected; nothing is applied.
+
+    ``reason``, when given, goes into the audit event's detail, so that a
+    cancelled preview reads apart from a file rejected for its errors.
+    """
     with transaction(factory) as session:
         run = get_run(session, run_id)
         if run.status not in ("held", "previewed"):
@@ -412,13 +418,11 @@ def reject_run(factory: sessionmaker[Session], run_id: int) -> ImportRun:
         run.status = "rejected"
         run.finished_at = utcnow()
         community = session.get(Community, run.community_id)
+        detail: dict[str, object] = {"run_id": run.id, "file": run.file_name}
+        if reason is not None:
+            detail["reason"] = reason
         audit.record(
-            session,
-            "import.reject",
-            community=community,
-            kind=run.kind,
-            run_id=run.id,
-            file=run.file_name,
+            session, "import.reject", community=community, kind=run.kind, **detail
         )
         return run
 

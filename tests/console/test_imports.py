@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,10 +13,10 @@ from textual.widgets import DataTable, Select, Static, TabbedContent
 from textual_fastdatatable import DataTable as FastTable
 
 from backend.db import open_database
-from backend.models import ImportRun
+from backend.models import AuditEvent, ImportRun
 from penji_tui.app import PenjiApp
 from screens.dialogs import ConfirmModal
-from screens.importing import ImportScreen
+from screens.importing import ImportScreen, preview_file
 from screens.preview import PreviewScreen
 from screens.runs import RunsScreen
 from tests.conftest import new_postgres_database
@@ -141,6 +142,14 @@ async def test_missing_file_shows_message(
     assert any("not found" in m for m in messages)
 
 
+def reject_reasons(factory: sessionmaker[Session]) -> list[object]:
+    with factory() as session:
+        events = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "import.reject")
+        )
+        return [event.detail.get("reason") for event in events]
+
+
 async def test_cancel_rejects_run(
     app: PenjiApp, students_factory: sessionmaker[Session], tmp_path: Path
 ) -> None:
@@ -149,7 +158,38 @@ async def test_cancel_rejects_run(
         await preview(app, pilot, path)
         await pilot.press("escape")
         await settle(pilot)
+        messages = [n.message for n in app._notifications]
     assert statuses(students_factory)[-1] == "rejected"
+    assert reject_reasons(students_factory) == ["cancelled in the console"]
+    assert any(m.startswith("Preview cancelled") for m in messages)
+
+
+async def test_escape_while_reading_rejects_run(
+    app: PenjiApp, students_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    path = write_students(tmp_path, student_rows(3000))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = ImportScreen(community_slug="lc", path=str(path))
+        await app.push_screen(screen)
+        screen.query_one("#source", Select).value = "sftp"
+        await pilot.press("ctrl+o", "escape")
+        await settle(pilot)
+        assert not isinstance(app.screen, (ImportScreen, PreviewScreen))
+    assert statuses(students_factory)[-1] == "rejected"
+    assert reject_reasons(students_factory) == ["cancelled in the console"]
+
+
+def test_preview_file_cancelled_rejects_run(
+    students_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    path = write_students(tmp_path, student_rows(101))
+    cancelled = threading.Event()
+    cancelled.set()
+    ready = preview_file(students_factory, "lc", "students", "sftp", path, cancelled)
+    assert ready is None
+    assert statuses(students_factory)[-1] == "rejected"
+    assert reject_reasons(students_factory) == ["cancelled in the console"]
 
 
 async def test_hold_then_approve(
