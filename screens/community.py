@@ -26,18 +26,57 @@ from screens.work import JobRunner
 SHOWN_COURSES = 40
 
 
+def layout_summary(layout: dict[str, Any]) -> str:
+    """Summarize a card layout in a few words, such as "track 2, regex 6397(\\d{8})"."""
+    if not layout:
+        return "not set"
+    source = str(layout.get("source", "track2"))
+    parts = [source.replace("track", "track ")]
+    if layout.get("mask"):
+        parts.append(f"mask {layout['mask']}")
+    if layout.get("offset") is not None or layout.get("length") is not None:
+        parts.append(f"offset {layout.get('offset') or 0}")
+        if layout.get("length") is not None:
+            parts.append(f"length {layout['length']}")
+    if layout.get("regex"):
+        parts.append(f"regex {layout['regex']}")
+    if layout.get("proximity_format"):
+        parts.append(str(layout["proximity_format"]))
+    if layout.get("facility_code") is not None:
+        parts.append(f"facility {layout['facility_code']}")
+    if layout.get("issuer_prefix"):
+        parts.append(f"issuer prefix {layout['issuer_prefix']}")
+    if layout.get("strip_leading_zeros"):
+        parts.append("strip zeros")
+    if layout.get("luhn"):
+        parts.append("Luhn check")
+    return ", ".join(parts)
+
+
+def option_summary(name: str, value: Any) -> str:
+    """Show one option value in words: yes or no, a layout summary, a count."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if name == "layout" and isinstance(value, dict):
+        return layout_summary(value)
+    if name == "keep_fields" and not value:
+        # An empty list keeps every metadata field of the import.
+        return "all"
+    if name == "samples" and isinstance(value, list):
+        return str(len(value))
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {v}" for k, v in value.items()) or "-"
+    if value in ([], "", None):
+        return "-"
+    return option_text(value)
+
+
 def options_summary(integration: IntegrationState) -> str:
     parts = []
     for name, value in sorted(integration.options.items()):
         if name.endswith("_at"):
             continue
-        if isinstance(value, bool):
-            shown = "yes" if value else "no"
-        elif value in ([], "", None):
-            shown = "-"
-        else:
-            shown = option_text(value)
-        parts.append(f"{name.replace('_', ' ')}: {shown}")
+        parts.append(f"{name.replace('_', ' ')}: {option_summary(name, value)}")
     return "; ".join(parts)
 
 

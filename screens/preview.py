@@ -24,12 +24,26 @@ from backend.imports.service import Preview
 from backend.models import ImportRun
 from screens.dialogs import ConfirmModal
 from screens.preview_table import ChangeBackend, ChangeRows
+from screens.text import plural
 from screens.work import JobRunner
 
 # The audit detail of a run rejected because staff cancelled its preview.
 CANCEL_REASON = "cancelled in the console"
 
 FILTERS = {"all": None, "added": "added", "changed": "changed", "removed": "removed"}
+
+
+def counts_plain(counts: dict[str, int]) -> str:
+    """Return counts as words without markup: "15 added, 25 changed, ..."."""
+    parts = [
+        f"{counts.get('added', 0):,} added",
+        f"{counts.get('changed', 0):,} changed",
+        f"{counts.get('removed', 0):,} removed",
+        f"{counts.get('unchanged', 0):,} unchanged",
+    ]
+    if counts.get("replaced"):
+        parts.append(f"{counts['replaced']:,} replaced from the other source")
+    return ", ".join(parts)
 
 
 def counts_text(preview: Preview) -> str:
@@ -52,9 +66,10 @@ def header_text(preview: Preview) -> str:
         f"{preview.community_slug}, run {preview.run_id}"
     ]
     if preview.status == "rejected":
+        errors = plural(parsed.errors.total, "error")
         lines.append(
-            f"[b red]Rejected: {parsed.errors.total:,} errors.[/] Nothing will be "
-            "written; fix the file and import it again (see Problems)."
+            f"[b red]Rejected: {errors}.[/] Nothing will be written; fix the file "
+            "and import it again (see Problems)."
         )
         return "\n".join(lines)
     lines.append(counts_text(preview))
@@ -221,8 +236,8 @@ the console"); nothing is written.
             title = "Apply the import?"
             body = (
                 f"Apply {preview.spec.label.lower()} from {preview.parsed.file_name} "
-                f"to {preview.community_slug}: {counts_text(preview)}. It can be "
-                "rolled back from the imports list."
+                f"to {preview.community_slug}: {counts_plain(preview.counts)}. "
+                "It can be rolled back from the imports list."
             )
         force = bool(preview.hold_reason)
 
@@ -245,7 +260,7 @@ the console"); nothing is written.
         if run.status == "held":
             self.notify(f"Run {run.id} held: {run.hold_reason}", severity="warning")
         else:
-            self.notify(f"Run {run.id} applied: {run.counts}")
+            self.notify(f"Run {run.id} applied: {counts_plain(run.counts)}")
         self.app.pop_screen()
 
     def action_hold(self) -> None:

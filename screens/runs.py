@@ -18,6 +18,7 @@ from backend.imports.review import (
 )
 from backend.models import ImportRun
 from screens.dialogs import ConfirmModal
+from screens.text import plural
 from screens.work import JobRunner
 
 STATUS_STYLES = {
@@ -42,14 +43,18 @@ def plan_text(plan: RollbackPlan) -> str:
     lines = [
         f"Roll back run {plan.run_id} ({plan.kind}, {plan.file_name})? This restores "
         "the rows as they were before it:",
-        f"  {plan.restored:,} changed or removed rows get their old values back",
-        f"  {plan.deleted:,} rows it added are deleted",
+        f"  {plural(plan.restored, 'changed or removed row')} get their old "
+        "values back",
+        f"  {plural(plan.deleted, 'row')} it added are deleted",
     ]
     if plan.deactivated:
-        lines.append(f"  {plan.deactivated:,} rows it brought back become inactive")
+        lines.append(
+            f"  {plural(plan.deactivated, 'row')} it brought back become inactive"
+        )
     if plan.replaced:
         lines.append(
-            f"  {plan.replaced:,} rows of the other source it replaced come back"
+            f"  {plural(plan.replaced, 'row')} of the other source it replaced "
+            "come back"
         )
     if plan.sample_keys:
         lines.append("For example: " + ", ".join(plan.sample_keys))
@@ -212,9 +217,10 @@ computed against its rows; the confirmation lists what comes back.
 
     def confirm_rollback(self, plan: RollbackPlan, run: RunSummary) -> None:
         if not plan.newest:
+            newer = f"run {plan.newest_id}" if plan.newest_id else "the newer one"
             self.notify(
                 f"Run {run.id} is not the newest applied {run.kind} run; roll back "
-                "the newer one first",
+                f"{newer} first",
                 severity="warning",
             )
             return

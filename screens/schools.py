@@ -9,6 +9,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from backend.services.directory import SchoolSummary, school_summaries
+from screens.text import plural
 from screens.widgets import OpenTable
 from screens.work import JobRunner
 
@@ -69,7 +70,7 @@ communities, SSO state and share link are.
             )
         status = self.query_one("#status", Static)
         if schools:
-            status.update(f"{len(schools)} schools")
+            status.update(plural(len(schools), "school"))
         else:
             status.update("No school matches; clear the search or load the demo")
 

@@ -16,6 +16,7 @@ from backend.services.students import (
     search_students,
     student_profile,
 )
+from screens.text import plural
 from screens.widgets import OpenTable
 from screens.work import JobRunner
 
@@ -97,7 +98,9 @@ SSO IDs; every word must match. Enter opens the student's profile.
             if len(students) >= SEARCH_LIMIT
             else ""
         )
-        self.query_one("#status", Static).update(f"{len(students):,} students{more}")
+        self.query_one("#status", Static).update(
+            f"{plural(len(students), 'student')}{more}"
+        )
 
     @on(Input.Changed, "#search")
     def search_changed(self) -> None:

@@ -52,7 +52,8 @@ class RollbackPlan:
     Counts are of rows: ``deleted`` rows the run added, ``restored`` rows it
     changed or removed (given back their old values), ``deactivated`` rows it
     brought back, and ``replaced`` rows of the other source it had replaced.
-    ``newest`` is False when a later applied run must be rolled back first.
+    ``newest`` is False when a later applied run must be rolled back first;
+    ``newest_id`` is the newest applied run of the same kind and source.
     """
 
     run_id: int
@@ -64,6 +65,7 @@ class RollbackPlan:
     replaced: int
     sample_keys: list[str]
     newest: bool
+    newest_id: int | None = None
 
 
 SAMPLE_SIZE = 8
@@ -78,6 +80,7 @@ def rollback_plan(session: Session, run_id: int) -> RollbackPlan:
         )
     before = json.loads(zlib.decompress(run.before_state))
     restored = [key for key, _values in (*before["changed"], *before["removed"])]
+    newest_id = newest_applied_id(session, run)
     return RollbackPlan(
         run_id=run.id,
         kind=run.kind,
@@ -87,7 +90,8 @@ def rollback_plan(session: Session, run_id: int) -> RollbackPlan:
         deactivated=len(before["reactivated"]),
         replaced=len(before["replaced"]),
         sample_keys=(restored + before["added"])[:SAMPLE_SIZE],
-        newest=newest_applied_id(session, run) == run.id,
+        newest=newest_id == run.id,
+        newest_id=newest_id,
     )
 
 

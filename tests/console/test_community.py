@@ -9,7 +9,7 @@ from textual.widgets import Checkbox, DataTable, Input
 from backend.models import AuditEvent, Community, Course, IntegrationSetting
 from backend.services import integrations
 from penji_tui.app import PenjiApp
-from screens.community import CommunityScreen
+from screens.community import CommunityScreen, option_summary
 from screens.dialogs import ConfirmModal
 from screens.forms import OptionsModal, SettingsModal
 from tests.console.pilot import settle
@@ -177,3 +177,12 @@ async def test_courses_on_again_keeps_custom(
     with sqlite_factory() as session:
         active = session.scalars(select(Course).where(Course.active.is_(True))).all()
     assert [c.course_code for c in active] == ["CHEM1301"]
+
+
+def test_options_summary_in_words() -> None:
+    layout = {"source": "track2", "regex": r"6397(\d{8})\d{4}"}
+    assert option_summary("layout", layout) == r"track 2, regex 6397(\d{8})\d{4}"
+    assert option_summary("keep_fields", []) == "all"
+    assert option_summary("keep_fields", ["major", "holds"]) == "major, holds"
+    assert option_summary("lock_to_enrolled", False) == "no"
+    assert option_summary("layout", {}) == "not set"

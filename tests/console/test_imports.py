@@ -264,7 +264,7 @@ async def test_rollback_of_older_run_refused(
         await settle(pilot)
         assert isinstance(app.screen, RunsScreen)
         messages = [n.message for n in app._notifications]
-    assert any("roll back the newer one first" in m for m in messages)
+    assert any("roll back run 2 first" in m for m in messages)
     assert statuses(students_factory) == ["applied", "applied"]
 
 
@@ -338,3 +338,36 @@ async def test_approved_run_detail_drops_held(
         await pilot.press("y")
         await settle(pilot)
         assert "Held:" not in str(reason.render())
+
+
+async def test_apply_texts_are_plain(
+    app: PenjiApp, students_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    rows = student_rows(98) + student_rows(3, start=100)
+    rows[0] = rows[0].replace("First0", "Renamed")
+    path = write_students(tmp_path, rows)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await preview(app, pilot, path)
+        await pilot.press("a")
+        await settle(pilot)
+        modal = app.screen
+        assert isinstance(modal, ConfirmModal)
+        assert "[green]" not in modal.body
+        assert "3 added, 1 changed, 2 removed, 97 unchanged" in modal.body
+        await pilot.press("y")
+        await settle(pilot)
+        messages = [n.message for n in app._notifications]
+    assert any(
+        m.endswith("applied: 3 added, 1 changed, 2 removed, 97 unchanged")
+        for m in messages
+    )
+
+
+async def test_rejected_header_singular_error(
+    app: PenjiApp, school_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    path = write_students(tmp_path, ["not-an-email,A,B,,"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await preview(app, pilot, path)
+        summary = str(screen.query_one("#summary", Static).render())
+    assert "Rejected: 1 error." in summary

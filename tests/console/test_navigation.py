@@ -88,3 +88,10 @@ async def test_school_facts_refresh_after_sso(app: PenjiApp) -> None:
         await settle(pilot)
         assert isinstance(app.screen, SchoolScreen)
         assert "not set up" not in str(facts.render())
+
+
+async def test_schools_count_is_singular(app: PenjiApp) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        status = str(app.screen.query_one("#status", Static).render())
+    assert status == "1 school"
