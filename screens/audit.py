@@ -64,13 +64,15 @@ detail of the selected event.
                     compact=True,
                 )
         yield DataTable(id="events", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="detail")
+        yield Static("", id="detail", markup=False)
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.title = "Audit log"
         table = self.query_one("#events", DataTable)
-        table.add_columns("Time (UTC)", "User", "Community", "Action", "Kind")
+        # Community comes last: it is cut first at 80 columns, and the filter
+        # and the detail line below the table show it.
+        table.add_columns("Time (UTC)", "User", "Action", "Kind", "Community")
         self.action_refresh()
         table.focus()
 
@@ -97,11 +99,11 @@ detail of the selected event.
         table.clear()
         for e in events:
             table.add_row(
-                f"{e.at:%Y-%m-%d %H:%M:%S}",
+                f"{e.at:%m-%d %H:%M:%S}",
                 e.os_user,
-                e.community_slug or e.school_slug or "-",
                 e.action,
                 e.kind or "",
+                e.community_slug or e.school_slug or "-",
                 key=str(e.id),
             )
         if not events:
@@ -126,6 +128,8 @@ detail of the selected event.
             return
         e = self.events[event.cursor_row]
         client = f" from {e.ssh_client}" if e.ssh_client else ""
+        where = e.community_slug or e.school_slug or "-"
         self.query_one("#detail", Static).update(
-            f"{e.os_user}{client}: {detail_text(e.detail)}"
+            f"{e.at:%Y-%m-%d %H:%M:%S} UTC, {where}, {e.os_user}{client}: "
+            f"{detail_text(e.detail)}"
         )

@@ -128,6 +128,7 @@ the console"); nothing is written.
                 yield Vertical(id="table-box")
             with TabPane(f"Problems ({problems:,})", id="problems"):
                 yield DataTable(id="problem-table", cursor_type="row")
+                yield Static("", id="problem-detail", markup=False)
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -145,14 +146,34 @@ the console"); nothing is written.
         parsed = self.preview.parsed
         table = self.query_one("#problem-table", DataTable)
         table.add_columns("Type", "Line", "Column", "Message")
+        # The full text of each row, shown below the table where the Message
+        # column is cut at narrow widths.
+        self.problem_texts: list[str] = []
         for title, problems in (("error", parsed.errors), ("warning", parsed.warnings)):
             style = "b red" if title == "error" else "yellow"
             for p in problems.items:
                 table.add_row(
                     f"[{style}]{title}[/]", str(p.line or "-"), p.column, p.message
                 )
+                where = f"line {p.line}" if p.line else "file"
+                column = f", column {p.column}" if p.column else ""
+                self.problem_texts.append(f"{title} at {where}{column}: {p.message}")
             if problems.omitted:
-                table.add_row(title, "", "", f"... and {problems.omitted:,} more")
+                more = f"... and {problems.omitted:,} more"
+                table.add_row(title, "", "", more)
+                self.problem_texts.append(f"{title}: {more}")
+        self.show_problem(0)
+
+    @on(DataTable.RowHighlighted, "#problem-table")
+    def problem_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.show_problem(event.cursor_row)
+
+    def show_problem(self, row: int) -> None:
+        detail = self.query_one("#problem-detail", Static)
+        if 0 <= row < len(self.problem_texts):
+            detail.update(self.problem_texts[row])
+        else:
+            detail.update("No problem found in the file.")
 
     def refilter(self) -> None:
         search = self.query_one("#search", Input).value

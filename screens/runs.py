@@ -19,6 +19,7 @@ from backend.imports.review import (
 from backend.models import ImportRun
 from screens.dialogs import ConfirmModal
 from screens.text import plural
+from screens.widgets import KeyHints
 from screens.work import JobRunner
 
 STATUS_STYLES = {
@@ -28,6 +29,21 @@ STATUS_STYLES = {
     "rejected": "dim",
     "rolled_back": "magenta",
 }
+
+
+# Short labels keep the Time column inside 80 columns; the line below the
+# table shows the whole file name, user and date of the selected run.
+KIND_LABELS = {
+    "course_enrollment": "enrollment",
+    "student_metadata": "metadata",
+    "course_grades": "grades",
+}
+SOURCE_LABELS = {"custom": "custom", "sftp": "IT"}
+FILE_WIDTH = 16
+
+
+def shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def counts_cell(counts: dict[str, int]) -> str:
@@ -78,9 +94,11 @@ computed against its rows; the confirmation lists what comes back.
         Binding("r", "reject", "Reject"),
         Binding("b", "rollback", "Roll back"),
         Binding("f", "held_only", "Held only"),
-        Binding("y", "copy", "Copy ID"),
+        Binding("y", "copy", "Copy ID", show=False),
         Binding("ctrl+r", "refresh", "Refresh", show=False),
     ]
+    # Keys that do not fit in the footer at 80 columns, shown above it.
+    HINTS = [("y", "Copy ID"), ("^r", "Refresh")]
 
     def __init__(self, community_slug: str) -> None:
         super().__init__()
@@ -93,12 +111,15 @@ computed against its rows; the confirmation lists what comes back.
         yield Header()
         yield DataTable(id="runs", cursor_type="row", zebra_stripes=True)
         yield Static("", id="reason")
+        yield KeyHints(self.HINTS, id="hints")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.title = f"Imports of {self.community_slug}"
         table = self.query_one("#runs", DataTable)
-        table.add_columns("Run", "Kind", "Src", "Status", "Counts", "User", "Time")
+        table.add_columns(
+            "Run", "Kind", "Src", "Status", "Counts", "Time", "File", "User"
+        )
         self.action_refresh()
 
     def action_refresh(self) -> None:
@@ -120,12 +141,13 @@ computed against its rows; the confirmation lists what comes back.
             style = STATUS_STYLES.get(run.status, "")
             table.add_row(
                 str(run.id),
-                run.kind,
-                run.source,
-                f"[{style}]{run.status}[/]",
+                KIND_LABELS.get(run.kind, run.kind),
+                SOURCE_LABELS.get(run.source, run.source),
+                f"[{style}]{run.status.replace('_', ' ')}[/]",
                 counts_cell(run.counts),
-                run.os_user,
                 f"{run.created_at:%m-%d %H:%M}",
+                shorten(run.file_name, FILE_WIDTH),
+                run.os_user,
                 key=str(run.id),
             )
         if self.shown:
@@ -140,7 +162,10 @@ computed against its rows; the confirmation lists what comes back.
         if run is None:
             reason.update("No import matches.")
             return
-        text = escape(run.file_name)
+        text = (
+            f"{escape(run.file_name)}: {run.kind} ({run.source}) by "
+            f"{escape(run.os_user)} at {run.created_at:%Y-%m-%d %H:%M}"
+        )
         if run.status == "held" and run.hold_reason:
             text += f"\n[b yellow]Held:[/] {escape(run.hold_reason)}"
         reason.update(text)

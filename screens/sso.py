@@ -20,6 +20,7 @@ from textual.widgets import Footer, Header, Static
 from screens.dialogs import ConfirmModal
 from screens.sso_jobs import SsoPage, change_setting, land, load_page, store_idp
 from screens.sso_modals import LineModal, PasteModal
+from screens.widgets import KeyHints
 from screens.work import JobRunner
 
 
@@ -38,18 +39,30 @@ a shows where a user lands.
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("s", "setup", "Set up"),
-        Binding("m", "copy_metadata", "Copy SP metadata"),
-        Binding("w", "write_metadata", "Write SP metadata"),
         Binding("i", "idp", "IdP metadata"),
-        Binding("e", "edit", "Setting"),
         Binding("t", "test_url", "Test URL"),
         Binding("p", "paste_response", "Check response"),
-        Binding("r", "responses", "Last responses"),
-        Binding("y", "copy_link", "Copy link"),
-        Binding("c", "copy_community_link", "Copy community link"),
-        Binding("o", "rotate", "Rotate link"),
-        Binding("a", "land", "Where lands?"),
-        Binding("ctrl+r", "refresh", "Refresh"),
+        Binding("m", "copy_metadata", "Copy SP metadata", show=False),
+        Binding("w", "write_metadata", "Write SP metadata", show=False),
+        Binding("e", "edit", "Setting", show=False),
+        Binding("r", "responses", "Last responses", show=False),
+        Binding("y", "copy_link", "Copy link", show=False),
+        Binding("c", "copy_community_link", "Copy community link", show=False),
+        Binding("o", "rotate", "Rotate link", show=False),
+        Binding("a", "land", "Where lands?", show=False),
+        Binding("ctrl+r", "refresh", "Refresh", show=False),
+    ]
+    # Keys that do not fit in the footer at 80 columns, shown above it.
+    HINTS = [
+        ("m", "Copy SP metadata"),
+        ("w", "Write SP metadata"),
+        ("e", "Setting"),
+        ("r", "Last responses"),
+        ("y", "Copy link"),
+        ("c", "Copy community link"),
+        ("o", "Rotate link"),
+        ("a", "Where lands?"),
+        ("^r", "Refresh"),
     ]
 
     def __init__(self, school_slug: str) -> None:
@@ -68,6 +81,7 @@ a shows where a user lands.
             yield Static("", id="idp", markup=False)
             yield Static("", id="links", markup=False)
             yield Static("", id="result", markup=False)
+        yield KeyHints(self.HINTS, id="hints")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from rich.markup import escape
+from rich.text import Text
 from textual.binding import Binding
-from textual.widgets import DataTable, Static
+from textual.geometry import Size
+from textual.widget import Widget
+from textual.widgets import DataTable
 
 
 class OpenTable(DataTable[str]):
@@ -16,11 +18,13 @@ class OpenTable(DataTable[str]):
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
 
 
-class KeyHints(Static):
-    """A line of keys for actions that do not fit in the footer at 80 columns.
+class KeyHints(Widget):
+    """Lines of keys for actions that do not fit in the footer at 80 columns.
 
     Their bindings are declared with ``show=False``, so the footer keeps the
-    screen's main actions; help and the command palette still list them.
+    screen's main actions; help and the command palette still list them. The
+    hints wrap between entries, never inside one, so a key stays beside its
+    label.
     """
 
     DEFAULT_CSS = """
@@ -32,7 +36,35 @@ class KeyHints(Static):
     """
 
     def __init__(self, hints: list[tuple[str, str]], *, id: str | None = None) -> None:
-        text = "  ".join(
-            f"[b $accent]{escape(k)}[/] {escape(label)}" for k, label in hints
-        )
-        super().__init__(text, id=id)
+        super().__init__(id=id)
+        self.hints = hints
+
+    def hint_lines(self, width: int) -> list[list[tuple[str, str]]]:
+        """Pack the hints into lines of at most ``width`` cells."""
+        lines: list[list[tuple[str, str]]] = [[]]
+        used = 0
+        for key, label in self.hints:
+            size = len(key) + 1 + len(label)
+            gap = 2 if lines[-1] else 0
+            if lines[-1] and used + gap + size > width:
+                lines.append([])
+                used, gap = 0, 0
+            lines[-1].append((key, label))
+            used += gap + size
+        return lines
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self.hint_lines(width))
+
+    def render(self) -> Text:
+        accent = self.app.current_theme.accent or "cyan"
+        text = Text()
+        for number, line in enumerate(self.hint_lines(self.content_size.width)):
+            if number:
+                text.append("\n")
+            for index, (key, label) in enumerate(line):
+                if index:
+                    text.append("  ")
+                text.append(key, style=f"bold {accent}")
+                text.append(f" {label}")
+        return text

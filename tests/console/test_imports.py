@@ -371,3 +371,15 @@ async def test_rejected_header_singular_error(
         screen = await preview(app, pilot, path)
         summary = str(screen.query_one("#summary", Static).render())
     assert "Rejected: 1 error." in summary
+
+
+async def test_problem_detail_shows_full_message(
+    app: PenjiApp, school_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    path = write_students(tmp_path, ["not-an-email,A,B,,"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await preview(app, pilot, path)
+        message = screen.preview.parsed.errors.items[0].message
+        detail = str(screen.query_one("#problem-detail", Static).render())
+    assert detail.startswith("error at line 2")
+    assert detail.endswith(message)
