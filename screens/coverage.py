@@ -42,11 +42,14 @@ By course: who covers each course, uncovered courses first. By
 provider: what each certification list covers. Stale: certifications that
 match no current course, for instance after the Courses integration renamed
 the codes, with the closest current codes to use instead. Type in the filter
-box to narrow every tab; Enter on a row shows its detail below.
+box to narrow every tab; Enter on a row shows its detail below. [ and ]
+switch to the previous and next tab; Left and Right scroll the table.
 """
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("slash", "filter", "Filter"),
+        Binding("left_square_bracket", "switch_tab(-1)", "Prev tab", key_display="["),
+        Binding("right_square_bracket", "switch_tab(1)", "Next tab", key_display="]"),
         Binding("ctrl+r", "refresh", "Refresh", show=False),
     ]
 
@@ -137,6 +140,15 @@ box to narrow every tab; Enter on a row shows its detail below.
     @on(Input.Submitted, "#filter")
     def filter_done(self) -> None:
         self.query_one("#tabs", TabbedContent).active_pane.query_one(DataTable).focus()  # type: ignore[union-attr]
+
+    def action_switch_tab(self, step: int) -> None:
+        tabs = self.query_one("#tabs", TabbedContent)
+        panes = ["course-tab", "provider-tab", "stale-tab"]
+        index = panes.index(tabs.active) if tabs.active in panes else 0
+        tabs.active = panes[(index + step) % len(panes)]
+        pane = tabs.active_pane
+        if pane is not None:
+            pane.query_one(DataTable).focus()
 
     def action_filter(self) -> None:
         self.query_one("#filter", Input).focus()

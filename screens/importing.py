@@ -93,6 +93,13 @@ class PathInput(Input):
 class CsvTree(DirectoryTree):
     """A file tree that lists folders and CSV or text files only."""
 
+    BINDINGS = [Binding("backspace", "parent", "Parent folder")]
+
+    def action_parent(self) -> None:
+        path = Path(self.path)
+        if path.parent != path:
+            self.path = path.parent
+
     def filter_paths(self, paths: list[Path]) -> list[Path]:  # type: ignore[override]
         return [
             path
@@ -117,7 +124,8 @@ class ImportScreen(JobRunner, Screen[None]):
     HELP = """
 Choose what the file contains, where it comes from (custom: an admin's upload,
 which replaces only custom rows; sftp: the school's IT import, which replaces
-only IT rows) and the file. Tab completes a path; Ctrl+T shows a file tree.
+only IT rows) and the file. Tab completes a path; Ctrl+T shows a file tree of
+the typed path's folder, and Backspace in the tree goes up one folder.
 The preview writes no roster row: it records a run you then apply, hold or
 cancel.
 """
@@ -183,9 +191,8 @@ cancel.
             await found.remove()
             self.query_one("#path", Input).focus()
             return
-        typed = Path(os.path.expanduser(self.query_one("#path", Input).value))
-        root = typed if typed.is_dir() else typed.parent
-        tree = CsvTree(root if root.is_dir() else Path.cwd(), id="tree")
+        typed = self.query_one("#path", Input).value.strip()
+        tree = CsvTree(tree_root(typed), id="tree")
         await self.mount(tree, after="#form")
         tree.focus()
 
@@ -246,6 +253,24 @@ cancel.
         if ready is None:
             return
         self.app.switch_screen(PreviewScreen(ready.preview, ready.rows))
+
+
+def tree_root(typed: str) -> Path:
+    """Return the folder of the typed path, or its nearest existing parent.
+
+    With nothing typed, or no part of it existing, the tree starts at the
+    user's home folder.
+    """
+    if not typed:
+        return Path.home()
+    path = Path(os.path.expanduser(typed)).absolute()
+    if not typed.endswith(os.sep) and not path.is_dir():
+        path = path.parent
+    while not path.is_dir():
+        if path.parent == path:
+            return Path.home()
+        path = path.parent
+    return path
 
 
 def read_file(path: Path) -> bytes:

@@ -31,12 +31,17 @@ class StudentsScreen(JobRunner, Screen[None]):
 A community's students are the union of custom rows (an admin's CSV upload)
 and IT rows (the SFTP import); the Source column says which. A student in
 both lists shows twice. Type words to search names, emails, student IDs and
-SSO IDs; every word must match. Enter opens the student's profile.
+SSO IDs; every word must match. Escape clears the search, then goes back.
+Inactive students (dropped by a later import) are hidden until you press i.
+Enter opens the student's profile.
 """
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back"),
-        Binding("slash", "search", "Search"),
+        Binding("escape", "back", "Back"),
+        # A priority binding, so that / moves to an empty search box without
+        # typing itself; check_action lets it through to a box with text.
+        Binding("slash", "search", "Search", priority=True),
         Binding("down", "focus_table", "List", show=False),
+        Binding("i", "toggle_inactive", "Inactive"),
         Binding("y", "copy", "Copy ID"),
     ]
 
@@ -47,6 +52,7 @@ SSO IDs; every word must match. Enter opens the student's profile.
         self.community_slug = community_slug
         self.school_slug = None if community_slug else school_slug
         self.students: list[StudentRow] = []
+        self.include_inactive = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -72,6 +78,7 @@ SSO IDs; every word must match. Enter opens the student's profile.
                 community_slug=self.community_slug,
                 school_slug=self.school_slug,
                 text=text,
+                include_inactive=self.include_inactive,
             ),
             self.query_one("#search", Input).value,
             done=self.show_students,
@@ -84,11 +91,12 @@ SSO IDs; every word must match. Enter opens the student's profile.
         table = self.query_one("#students", DataTable)
         table.clear()
         for s in students:
+            source = SOURCE_LABELS.get(s.source, s.source)
             cells = [
                 s.name,
                 s.email or "",
                 s.student_id or "",
-                SOURCE_LABELS.get(s.source, s.source),
+                source if s.active else f"{source}, inactive",
             ]
             if self.community_slug is None:
                 cells.append(s.community_slug)
@@ -98,8 +106,9 @@ SSO IDs; every word must match. Enter opens the student's profile.
             if len(students) >= SEARCH_LIMIT
             else ""
         )
+        hidden = "" if self.include_inactive else "; inactive students hidden (i)"
         self.query_one("#status", Static).update(
-            f"{plural(len(students), 'student')}{more}"
+            f"{plural(len(students), 'student')}{more}{hidden}"
         )
 
     @on(Input.Changed, "#search")
@@ -110,8 +119,25 @@ SSO IDs; every word must match. Enter opens the student's profile.
     def action_focus_table(self) -> None:
         self.query_one("#students", DataTable).focus()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "search":
+            search = self.query_one("#search", Input)
+            return not (search.has_focus and search.value)
+        return True
+
     def action_search(self) -> None:
         self.query_one("#search", Input).focus()
+
+    def action_back(self) -> None:
+        search = self.query_one("#search", Input)
+        if search.value:
+            search.value = ""
+            return
+        self.app.pop_screen()
+
+    def action_toggle_inactive(self) -> None:
+        self.include_inactive = not self.include_inactive
+        self.refresh_list()
 
     def selected(self) -> StudentRow | None:
         table = self.query_one("#students", DataTable)

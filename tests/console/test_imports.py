@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
-from textual.widgets import DataTable, Select, Static, TabbedContent
+from textual.widgets import DataTable, DirectoryTree, Select, Static, TabbedContent
 from textual_fastdatatable import DataTable as FastTable
 
 from backend.db import open_database
 from backend.models import AuditEvent, ImportRun
 from penji_tui.app import PenjiApp
 from screens.dialogs import ConfirmModal
-from screens.importing import ImportScreen, preview_file
+from screens.importing import ImportScreen, preview_file, tree_root
 from screens.preview import PreviewScreen
 from screens.runs import RunsScreen
 from tests.conftest import new_postgres_database
@@ -383,3 +383,31 @@ async def test_problem_detail_shows_full_message(
         detail = str(screen.query_one("#problem-detail", Static).render())
     assert detail.startswith("error at line 2")
     assert detail.endswith(message)
+
+
+def test_tree_root_follows_typed_path(tmp_path: Path) -> None:
+    folder = tmp_path / "files"
+    folder.mkdir()
+    assert tree_root(f"{folder}/") == folder
+    assert tree_root(str(folder / "students.csv")) == folder
+    assert tree_root(str(folder / "gone" / "deeper" / "x.csv")) == folder
+    assert tree_root("") == Path.home()
+
+
+async def test_file_tree_goes_up(
+    app: PenjiApp, school_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    folder = tmp_path / "files"
+    folder.mkdir()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await app.push_screen(ImportScreen(community_slug="lc", path=f"{folder}/"))
+        # The tree's loader worker runs until the tree is removed, so this
+        # test pauses instead of waiting for every worker.
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        tree = app.screen.query_one("#tree", DirectoryTree)
+        assert Path(tree.path) == folder
+        await pilot.press("backspace")
+        await pilot.pause()
+        assert Path(tree.path) == tmp_path

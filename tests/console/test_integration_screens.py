@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
-from textual.widgets import DataTable, Input, Select, SelectionList, Static, TextArea
+from textual.widgets import (
+    DataTable,
+    Input,
+    Select,
+    SelectionList,
+    Static,
+    TabbedContent,
+    TextArea,
+)
 
 from backend.db import transaction
 from backend.models import TutoringSession
@@ -256,3 +264,18 @@ async def test_community_keys_open_screens(
         assert isinstance(app.screen, screen_type)
         await pilot.press("escape")
         assert isinstance(app.screen, CommunityScreen)
+
+
+async def test_coverage_brackets_switch_tabs(
+    app: PenjiApp, school_factory: sessionmaker[Session]
+) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.push_screen(CoverageScreen(community_slug="lc"))
+        await settle(pilot)
+        tabs = app.screen.query_one("#tabs", TabbedContent)
+        await pilot.press("right_square_bracket")
+        await pilot.pause()
+        assert tabs.active == "provider-tab"
+        await pilot.press("left_square_bracket", "left_square_bracket")
+        await pilot.pause()
+        assert tabs.active == "stale-tab"

@@ -98,3 +98,57 @@ async def test_audit_filter_by_unknown_user(
         app.screen.query_one("#os_user", Input).value = "nobody-here"
         await settle(pilot)
         assert app.screen.query_one("#events", DataTable).row_count == 0
+
+
+async def test_slash_in_empty_search_types_nothing(
+    app: PenjiApp, school_factory: sessionmaker[Session]
+) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await app.push_screen(StudentsScreen(community_slug="lc"))
+        await settle(pilot)
+        search = app.screen.query_one("#search", Input)
+        await pilot.press("slash")
+        assert search.has_focus
+        await pilot.press("slash")
+        assert search.value == ""
+        await pilot.press(*"a/b")
+        assert search.value == "a/b"
+
+
+async def test_escape_clears_search_first(
+    app: PenjiApp, school_factory: sessionmaker[Session]
+) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = StudentsScreen(community_slug="lc")
+        await app.push_screen(screen)
+        await settle(pilot)
+        await pilot.press("slash", *"first")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen
+        assert screen.query_one("#search", Input).value == ""
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is not screen
+
+
+async def test_inactive_students_hint_and_toggle(
+    app: PenjiApp, school_factory: sessionmaker[Session]
+) -> None:
+    run_import(school_factory, "students", csv_bytes(STUDENT_HEADER, student_rows(20)))
+    run_import(school_factory, "students", csv_bytes(STUDENT_HEADER, student_rows(19)))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await app.push_screen(StudentsScreen(community_slug="lc"))
+        await settle(pilot)
+        table = app.screen.query_one("#students", DataTable)
+        status = app.screen.query_one("#status", Static)
+        assert table.row_count == 19
+        assert "inactive students hidden" in str(status.render())
+        app.screen.query_one("#students", DataTable).focus()
+        await pilot.press("i")
+        await settle(pilot)
+        assert table.row_count == 20
+        assert "hidden" not in str(status.render())
