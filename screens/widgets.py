@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual.binding import Binding
 from textual.geometry import Size
+from textual.markup import escape
 from textual.widget import Widget
 from textual.widgets import DataTable
 
@@ -56,15 +56,9 @@ class KeyHints(Widget):
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return len(self.hint_lines(width))
 
-    def render(self) -> Text:
-        accent = self.app.current_theme.accent or "cyan"
-        text = Text()
-        for number, line in enumerate(self.hint_lines(self.content_size.width)):
-            if number:
-                text.append("\n")
-            for index, (key, label) in enumerate(line):
-                if index:
-                    text.append("  ")
-                text.append(key, style=f"bold {accent}")
-                text.append(f" {label}")
-        return text
+    def render(self) -> str:
+        lines = [
+            "  ".join(f"[b $accent]{escape(k)}[/] {escape(label)}" for k, label in line)
+            for line in self.hint_lines(self.content_size.width)
+        ]
+        return "\n".join(lines)
