@@ -94,7 +94,18 @@ def open_database(url: str) -> sessionmaker[Session]:
 def fetch_tuples(
     session: Session, query: Executable, batch: int = 10_000
 ) -> Iterator[tuple[Any, ...]]:
-    """Run a SELECT on the raw driver cursor and yield plain tuples, in batches.
+    """Run a SELECT on the raw driver cursor and yield plain tuples.
+
+    See ``fetch_batches``, which this reads.
+    """
+    for rows in fetch_batches(session, query, batch):
+        yield from rows
+
+
+def fetch_batches(
+    session: Session, query: Executable, batch: int = 10_000
+) -> Iterator[list[tuple[Any, ...]]]:
+    """Run a SELECT on the raw driver cursor and yield lists of plain tuples.
 
     Bypasses SQLAlchemy's row and type processing, which costs about half the
     time of loading 350,000 roster rows (bench/import_bench.py). Columns come
@@ -110,7 +121,7 @@ def fetch_tuples(
     try:
         cursor.execute(str(compiled), params)
         while rows := cursor.fetchmany(batch):
-            yield from rows
+            yield rows
     finally:
         cursor.close()
 

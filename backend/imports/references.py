@@ -50,6 +50,12 @@ def warn_unknown_courses(
     else:
         return
     codes = active_course_codes(session, community_id)
+    if parsed.spec.name != "providers":
+        # Check each distinct code once; the row loop below then runs only
+        # when some code is unknown.
+        distinct = {values[position] for values in parsed.rows.values()}
+        if distinct <= codes:
+            return
     unknown = 0
     for key, values in parsed.rows.items():
         if not check(values[position], codes):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import zlib
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend import audit, leases
+from backend.bulk import gc_paused
 from backend.db import transaction
 from backend.errors import Conflict, InvalidValue, NotFound
 from backend.formats.kinds import KindSpec, get_kind
@@ -166,7 +168,29 @@ def preview_import(
         spec = get_kind(kind)
     except KeyError as error:
         raise InvalidValue(str(error.args[0])) from None
-    sha256 = hashlib.sha256(data).hexdigest()
+    # hashlib and zlib release the GIL on large buffers, so the digest and the
+    # stored copy are made on another core while the file is parsed.
+    with gc_paused(), ThreadPoolExecutor(max_workers=1) as pool:
+        stored_copy = pool.submit(_digest_and_compress, data)
+        return _preview(
+            factory, community_slug, spec, source, data, file_name, stored_copy
+        )
+
+
+def _digest_and_compress(data: bytes) -> tuple[str, bytes]:
+    return hashlib.sha256(data).hexdigest(), zlib.compress(data, 1)
+
+
+def _preview(
+    factory: sessionmaker[Session],
+    community_slug: str,
+    spec: KindSpec,
+    source: str,
+    data: bytes,
+    file_name: str,
+    stored_copy: Future[tuple[str, bytes]],
+) -> Preview:
+    kind = spec.name
     with transaction(factory) as session:
         community = get_community(session, community_slug)
         _check_source(session, community, kind, source)
@@ -187,6 +211,7 @@ def preview_import(
                 old[key] = existing.rows[key].values
             old.update(diff.replaced)
 
+        sha256, compressed = stored_copy.result()
         actor = audit.current_actor()
         run = ImportRun(
             community_id=community.id,
@@ -199,7 +224,7 @@ def preview_import(
             hold_reason=reason,
             os_user=actor.os_user,
             ssh_client=actor.ssh_client,
-            file_data=zlib.compress(data, 1) if parsed.ok else None,
+            file_data=compressed if parsed.ok else None,
         )
         _warn_same_file(session, parsed, run)
         run.errors = _problems(parsed)
@@ -277,7 +302,7 @@ def _apply(
             f"({held.holder}); wait for it to finish and try again"
         ) from None
     try:
-        with transaction(factory) as session:
+        with gc_paused(), transaction(factory) as session:
             return _apply_locked(session, run_id, parsed, force, action)
     finally:
         leases.release(factory, _lease_name(community_id, kind), holder)
