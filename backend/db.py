@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -91,6 +92,9 @@ def open_database(url: str) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+_cursor_ids = itertools.count(1)
+
+
 def fetch_tuples(
     session: Session, query: Executable, batch: int = 10_000
 ) -> Iterator[tuple[Any, ...]]:
@@ -110,14 +114,19 @@ def fetch_batches(
     Bypasses SQLAlchemy's row and type processing, which costs about half the
     time of loading 350,000 roster rows (bench/import_bench.py). Columns come
     back as the driver gives them: SQLite returns booleans as 0 or 1 and JSON as
-    text.
+    text. On PostgreSQL the cursor is a server-side one, so that only one batch
+    is held in memory rather than the whole result.
     """
     connection = session.connection()
     compiled = query.compile(dialect=connection.dialect)
     params: Any = compiled.params
     if compiled.positiontup is not None:
         params = tuple(compiled.params[name] for name in compiled.positiontup)
-    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    dbapi_connection: Any = connection.connection.dbapi_connection
+    if connection.dialect.name == "postgresql":
+        cursor = dbapi_connection.cursor(name=f"fetch_batches_{next(_cursor_ids)}")
+    else:
+        cursor = dbapi_connection.cursor()
     try:
         cursor.execute(str(compiled), params)
         while rows := cursor.fetchmany(batch):

@@ -377,7 +377,7 @@ def import_night(
             f"  {kind + ' ' + label:<32} {rows_in(path):>9,} "
             f"{step['preview']:>8.2f} {step['preview_cpu']:>8.2f} {ratio:>6.1f}x "
             f"{step['apply']:>8.2f} {step['apply_cpu']:>8.2f} "
-            f"{step['preview_peak_mb']:>7.0f}"
+            f"{step['preview_peak_mb']:>7.0f} {step['peak_mb']:>7.0f}"
         )
 
 
@@ -387,7 +387,7 @@ def bench_database(
     prepare_database(db_url)
     print(
         f"  {'step':<32} {'rows':>9} {'preview':>8} {'cpu':>8} {'/csv':>7} "
-        f"{'apply':>8} {'cpu':>8} {'peak MB':>7}"
+        f"{'apply':>8} {'cpu':>8} {'peak MB':>7} {'+apply':>7}"
     )
     started = time.perf_counter()
     import_night(db_url, paths, 1, floors)

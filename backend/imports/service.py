@@ -302,7 +302,7 @@ def _apply(
             f"({held.holder}); wait for it to finish and try again"
         ) from None
     try:
-        with gc_paused(), transaction(factory) as session:
+        with transaction(factory) as session:
             return _apply_locked(session, run_id, parsed, force, action)
     finally:
         leases.release(factory, _lease_name(community_id, kind), holder)
@@ -320,8 +320,13 @@ def _apply_locked(
     community = session.get(Community, run.community_id)
     assert community is not None
     spec = get_kind(run.kind)
-    existing, replaced = _load_state(session, spec, community.id, run.source, parsed)
-    diff = compute_diff(parsed, existing, replaced)
+    # Only reading and comparing are paused: the writes go through SQLAlchemy
+    # and the driver, whose objects may form cycles.
+    with gc_paused():
+        existing, replaced = _load_state(
+            session, spec, community.id, run.source, parsed
+        )
+        diff = compute_diff(parsed, existing, replaced)
     run.counts = diff.counts()
 
     reason = hold_reason(spec, diff, existing.active_count, community)
