@@ -1,10 +1,10 @@
 """Time a university-sized nightly feed end to end, against two baselines.
 
 Generates a synthetic university (70,000 students, 3,000 courses, 350,000
-enrollment rows and 70,000 student metadata rows of 12 fields by default) and a
-next-night version with churn: 1% of students changed, 0.5% new, 0.5% gone,
-2% of enrollments dropped and 2% added. Then, on SQLite and on a private
-PostgreSQL server (tests/services/postgres.py), it times:
+enrollment rows and 70,000 student metadata rows of 12 fields by default). Its
+next night has churn: 1% of students changed, 0.5% new, 0.5% gone, 2% of
+enrollments dropped and 2% added. Then, on SQLite and on a private PostgreSQL
+server (tests/services/postgres.py), it times:
 
 - preview (parse, validate, diff) and apply of each file, first import and
   next night, each step in a fresh child process so that its peak resident
