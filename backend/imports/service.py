@@ -369,13 +369,18 @@ def get_run(session: Session, run_id: int) -> ImportRun:
 
 
 def approve_run(factory: sessionmaker[Session], run_id: int) -> ImportRun:
-    """Apply a held or previewed run past its guard, from the file it kept."""
+    """Apply a held run past its guard, from the file it kept.
+
+    Only a held run can be approved: a run left previewed, by an interrupted
+    or dry-run import, never had its guards decided, so it is imported again
+    or rejected instead.
+    """
     with factory() as session:
         run = get_run(session, run_id)
-        if run.status not in ("held", "previewed"):
+        if run.status != "held":
             raise Conflict(
-                f"run {run_id} is {run.status}; only a held or previewed run "
-                "can be approved"
+                f"run {run_id} is {run.status}; only a held run can be approved. "
+                "Import the file again to preview and apply it"
             )
         newer = session.scalar(
             select(func.max(ImportRun.id)).where(

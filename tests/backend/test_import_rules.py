@@ -303,3 +303,15 @@ def test_held_run_stale_after_newer_apply(factory: sessionmaker[Session]) -> Non
         service.approve_run(factory, held.id)
     assert count(factory, Student, active=True) == 11
     assert service.reject_run(factory, held.id).status == "rejected"
+
+
+def test_previewed_run_cannot_be_approved(factory: sessionmaker[Session]) -> None:
+    make_community(factory)
+    run_import(factory, "students", csv_bytes(STUDENT_HEADER, student_rows(10)))
+    data = csv_bytes(STUDENT_HEADER, student_rows(1))
+    preview = service.preview_import(factory, "lc", "students", "sftp", data, "s.csv")
+    assert preview.status == "previewed"
+    assert preview.hold_reason is not None
+    with pytest.raises(Conflict, match="only a held run can be approved"):
+        service.approve_run(factory, preview.run_id)
+    assert count(factory, Student, active=True) == 10
