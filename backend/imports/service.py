@@ -69,7 +69,13 @@ class Preview:
     @property
     def counts(self) -> dict[str, int]:
         if self.diff is None:
-            return {"added": 0, "changed": 0, "removed": 0, "unchanged": 0}
+            return {
+                "added": 0,
+                "changed": 0,
+                "removed": 0,
+                "unchanged": 0,
+                "replaced": 0,
+            }
         return self.diff.counts()
 
 

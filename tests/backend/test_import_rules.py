@@ -315,3 +315,9 @@ def test_previewed_run_cannot_be_approved(factory: sessionmaker[Session]) -> Non
     with pytest.raises(Conflict, match="only a held run can be approved"):
         service.approve_run(factory, preview.run_id)
     assert count(factory, Student, active=True) == 10
+
+
+def test_courses_file_names_no_unknown_course(factory: sessionmaker[Session]) -> None:
+    make_community(factory)
+    preview, _ = run_import(factory, "courses", csv_bytes(COURSE_HEADER, ["NEW1,New"]))
+    assert preview.parsed.warnings.total == 0
