@@ -168,6 +168,9 @@ def preview_import(
     file_name: str,
 ) -> Preview:
     """Parse and diff a file, record the run, and write no roster row."""
+    # A file name that is not valid UTF-8 reaches Python with surrogates, which
+    # no database accepts; its bad bytes are shown as U+FFFD instead.
+    file_name = file_name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     try:
         spec = get_kind(kind)
     except KeyError as error:
