@@ -58,4 +58,6 @@ def setup_file_logging(name: str, verbose: bool = False) -> Path:
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    # Alembic logs its set-up at INFO on every start, even with nothing to do.
+    logging.getLogger("alembic").setLevel(logging.DEBUG if verbose else logging.WARNING)
     return path

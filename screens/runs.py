@@ -42,10 +42,13 @@ def plan_text(plan: RollbackPlan) -> str:
         f"Roll back run {plan.run_id} ({plan.kind}, {plan.file_name})? This restores "
         "the rows as they were before it:",
         f"  {plan.restored:,} changed or removed rows get their old values back",
-        f"  {plan.deleted:,} rows it added are deleted",
     ]
+    if plan.deleted:
+        lines.append(f"  {plan.deleted:,} rows it added are deleted")
     if plan.deactivated:
-        lines.append(f"  {plan.deactivated:,} rows it brought back become inactive")
+        lines.append(
+            f"  {plan.deactivated:,} rows it added or brought back become inactive"
+        )
     if plan.replaced:
         lines.append(
             f"  {plan.replaced:,} rows of the other source it replaced come back"

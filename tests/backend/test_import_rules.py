@@ -11,7 +11,14 @@ from backend.db import transaction
 from backend.errors import Conflict, InvalidValue
 from backend.imports import apply as apply_module
 from backend.imports import service
-from backend.models import Course, Enrollment, ImportRun, Student, StudentMetadata
+from backend.models import (
+    Course,
+    DropInCheckIn,
+    Enrollment,
+    ImportRun,
+    Student,
+    StudentMetadata,
+)
 from backend.services import integrations, schools
 from tests.helpers import (
     STUDENT_HEADER,
@@ -285,7 +292,7 @@ def test_rollback_of_soft_deleted_courses(factory: sessionmaker[Session]) -> Non
     assert count(factory, Course, active=True) == 2
     service.rollback_run(factory, run.id)
     assert count(factory, Course, active=True) == 10
-    assert count(factory, Course) == 10
+    assert count(factory, Course, key="NEW1", active=False) == 1
 
 
 def test_held_run_stale_after_newer_apply(factory: sessionmaker[Session]) -> None:
@@ -321,3 +328,30 @@ def test_courses_file_names_no_unknown_course(factory: sessionmaker[Session]) ->
     make_community(factory)
     preview, _ = run_import(factory, "courses", csv_bytes(COURSE_HEADER, ["NEW1,New"]))
     assert preview.parsed.warnings.total == 0
+
+
+def test_rollback_keeps_students_with_history(factory: sessionmaker[Session]) -> None:
+    make_community(factory)
+    run_import(factory, "students", csv_bytes(STUDENT_HEADER, student_rows(10)))
+    rows = student_rows(10) + student_rows(1, start=50)
+    _, run = run_import(factory, "students", csv_bytes(STUDENT_HEADER, rows))
+    with transaction(factory) as session:
+        newcomer = session.scalars(
+            select(Student).where(Student.key == "s50@uni.edu")
+        ).one()
+        session.add(
+            DropInCheckIn(
+                community_id=newcomer.community_id,
+                identifier="000050",
+                student_row_id=newcomer.id,
+            )
+        )
+    service.rollback_run(factory, run.id)
+    with factory() as session:
+        newcomer = session.scalars(
+            select(Student).where(Student.key == "s50@uni.edu")
+        ).one()
+        visit = session.scalars(select(DropInCheckIn)).one()
+    assert newcomer.active is False
+    assert visit.student_row_id == newcomer.id
+    assert count(factory, Student, active=True) == 10
