@@ -23,7 +23,12 @@ from backend.imports import service
 from backend.models import Community, ImportRun
 from backend.services.integrations import is_enabled
 from backend.sync.archive import archive_file
-from backend.sync.remote import INBOUND, RemoteFile, RemoteFolder
+from backend.sync.remote import (
+    INBOUND,
+    RemoteFile,
+    RemoteFolder,
+    has_control_characters,
+)
 from backend.sync.settings import SyncSettings
 
 log = logging.getLogger(__name__)
@@ -78,11 +83,16 @@ class InboundContext:
     def note(self, outcome: FileOutcome) -> None:
         self.outcomes[outcome.name] = outcome
         level = logging.WARNING if outcome.action == "error" else logging.INFO
+        # The name is shown with repr() only when it holds control characters,
+        # so a file name cannot forge a log line.
+        name = outcome.name
+        if has_control_characters(name):
+            name = repr(name)
         log.log(
             level,
             "%s: %s %s%s",
             self.label,
-            outcome.name,
+            name,
             outcome.action,
             f" ({outcome.reason})" if outcome.reason else "",
         )

@@ -120,6 +120,22 @@ def _servers(base: Path, table: dict[str, Any]) -> dict[str, ServerSettings]:
     return servers
 
 
+def _check_remote_dir(where: str, remote_dir: str) -> None:
+    """Reject a folder that climbs out with ``..`` or holds control characters."""
+    from backend.sync.remote import has_control_characters
+
+    if ".." in remote_dir.split("/"):
+        raise InvalidValue(
+            f"remote_dir {remote_dir!r} in {where} cannot contain '..'; give the "
+            "community's folder relative to the login folder, or as an absolute path"
+        )
+    if has_control_characters(remote_dir) or not remote_dir.strip("/"):
+        raise InvalidValue(
+            f"remote_dir {remote_dir!r} in {where} is empty or contains control "
+            "characters; give a plain folder path such as 'northfield/learning'"
+        )
+
+
 def _communities(
     table: dict[str, Any], servers: dict[str, ServerSettings]
 ) -> tuple[CommunitySync, ...]:
@@ -137,9 +153,9 @@ def _communities(
                 f"{where} names server {server_name!r}, which no [servers.NAME] "
                 "table defines"
             )
-        communities.append(
-            CommunitySync(slug, servers[server_name], fields.get("remote_dir", slug))
-        )
+        remote_dir = fields.get("remote_dir", slug)
+        _check_remote_dir(where, remote_dir)
+        communities.append(CommunitySync(slug, servers[server_name], remote_dir))
     return tuple(communities)
 
 
