@@ -239,4 +239,25 @@ def load_config(path: Path | None) -> DaemonConfig:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise InvalidValue(f"invalid TOML in {chosen}: {error}") from None
+    _check_password_private(chosen, data)
     return parse_config(data, chosen)
+
+
+def _check_password_private(path: Path, data: dict[str, Any]) -> None:
+    """Reject a file that holds a database password and others can read."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    url = data.get("database_url")
+    if not isinstance(url, str):
+        return
+    try:
+        password = make_url(url).password
+    except ArgumentError:
+        return
+    mode = path.stat().st_mode & 0o777
+    if password and mode & 0o077:
+        raise InvalidValue(
+            f"{path} holds a database password but has mode {mode:o}, readable "
+            f"by other users; run 'chmod 600 {path}'"
+        )
