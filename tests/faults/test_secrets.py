@@ -8,9 +8,7 @@ reads every log file and everything printed.
 from __future__ import annotations
 
 import base64
-import logging
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -98,19 +96,6 @@ def password_url(postgres_server: PostgresServer) -> str:
         f"postgresql+psycopg://{ROLE}:{PASSWORD}@{postgres_server.host}:"
         f"{postgres_server.port}/penji_secrets"
     )
-
-
-@pytest.fixture
-def restored_logging() -> Iterator[None]:
-    """Give back the root logger's handlers and level that main() changes."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    for handler in root.handlers:
-        if handler not in handlers:
-            root.removeHandler(handler)
-            handler.close()
-    root.setLevel(level)
 
 
 def _key_lines(path: Path) -> list[str]:
