@@ -1,6 +1,7 @@
-"""Every command that changes data writes an audit event naming the OS user.
+"""Every command and console action that changes data writes an audit event.
 
-Each command runs against one SQLite database. Before and after it, the test
+Each command, and each console save driven by the pilot, runs against a SQLite
+database. Before and after it, the test
 takes a fingerprint of every table but the audit log and the leases. A command
 that changed any table must have added an audit event with the OS user.
 """
@@ -8,17 +9,28 @@ that changed any table must have added an audit event with the OS user.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
+from textual.pilot import Pilot
+from textual.widgets import Input, SelectionList, TextArea
 
-from backend.db import open_database
+from backend.db import open_database, transaction
 from backend.models import AuditEvent, Base
+from backend.services import integrations
+from backend.services.schools import get_community
+from penji_tui.app import PenjiApp
 from penji_tui.cli import main
+from screens.canvas import CanvasScreen
+from screens.card_reader import CardReaderScreen
+from screens.metadata_fields import MetadataFieldsScreen
+from tests.cards.helpers import card_community
+from tests.cards.test_setup_screen import SAMPLE, settle, wait_for_text
 from tests.daemon.test_daemon_process import _write_config
-from tests.helpers import STUDENT_HEADER, csv_bytes, student_rows
+from tests.helpers import STUDENT_HEADER, csv_bytes, run_import, student_rows
 from tests.services.sshd import SshdServer
 from tests.sso.idp import IdpKey, idp_metadata
 
@@ -128,3 +140,61 @@ def test_every_cli_change_audited(
     assert changed_without_audit == []
     assert wrong_user == []
     factory.kw["bind"].dispose()
+
+
+async def _save_canvas(pilot: Pilot[int]) -> None:
+    pilot.app.push_screen(CanvasScreen(community_slug="lc"))
+    await settle(pilot)
+    pilot.app.screen.query_one("#client_id", Input).value = "10000000000001"
+    await pilot.press("ctrl+s")
+    await settle(pilot)
+
+
+async def _save_metadata_fields(pilot: Pilot[int]) -> None:
+    pilot.app.push_screen(MetadataFieldsScreen(community_slug="lc"))
+    await settle(pilot)
+    pilot.app.screen.query_one("#fields", SelectionList).deselect("holds")
+    await pilot.press("ctrl+s")
+    await settle(pilot)
+
+
+async def _save_card_layout(pilot: Pilot[int]) -> None:
+    pilot.app.push_screen(CardReaderScreen(community_slug="lc"))
+    await settle(pilot)
+    screen = pilot.app.screen
+    screen.query_one("#sample", TextArea).text = SAMPLE
+    screen.query_one("#mask", Input).value = "uuuuuuuuuuiiiiiiiu"
+    await wait_for_text(pilot, "#result", "ID: 9991082")
+    await pilot.press("ctrl+s")
+    await settle(pilot)
+
+
+@pytest.mark.parametrize(
+    "action", [_save_canvas, _save_metadata_fields, _save_card_layout]
+)
+async def test_console_change_audited(
+    sqlite_factory: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+    action: Callable[[Pilot[int]], Awaitable[None]],
+) -> None:
+    monkeypatch.delenv("SUDO_USER", raising=False)
+    monkeypatch.setenv("USER", OS_USER)
+    card_community(sqlite_factory)
+    with transaction(sqlite_factory) as session:
+        community = get_community(session, "lc")
+        integrations.set_enabled(session, community, "student_metadata", True)
+    run_import(
+        sqlite_factory,
+        "student_metadata",
+        csv_bytes("Student ID,Major,Holds", ["000001,Chemistry,Bursar"]),
+    )
+    before = _fingerprints(sqlite_factory)
+    last_id = _last_audit_id(sqlite_factory)
+
+    async with PenjiApp(sqlite_factory).run_test(size=(120, 40)) as pilot:
+        await action(pilot)
+
+    after = _fingerprints(sqlite_factory)
+    assert after != before
+    assert _audit_users(sqlite_factory, last_id) != []
+    assert set(_audit_users(sqlite_factory, last_id)) == {OS_USER}
