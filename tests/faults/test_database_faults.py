@@ -122,6 +122,7 @@ def test_postgres_restart_mid_apply(
     assert restarts == 1
     assert record.status == "partial"
     assert record.imported == 0
+    assert "the database failed during the import" in record.errors[0]
     assert _students(postgres_factory) == 0
     with postgres_factory() as session:
         statuses = list(session.scalars(select(ImportRun.status)))
