@@ -3,7 +3,8 @@
 Two real ``penji-tui sync --now`` processes race for one community while this
 process uploads a custom student file, as the console does. The sync lease lets
 one daemon import the IT file, the import lease serialises the two imports, and
-every change lands exactly once.
+every change lands exactly once. An IT file that lost the race stays in
+inbound/ and the next run imports it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from backend.errors import Conflict
 from backend.imports import service
 from backend.models import ImportRun, Student, SyncRun
 from backend.sync.settings import CommunitySync, SyncSettings
+from penji_tui.cli import main
 from tests.daemon.conftest import drop
 from tests.daemon.test_daemon_process import _write_config
 from tests.helpers import STUDENT_HEADER, csv_bytes, make_community, student_rows
@@ -57,6 +59,7 @@ def test_two_daemons_and_console(
     sshd: SshdServer,
     known_hosts: Path,
     tmp_path: Path,
+    restored_logging: None,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     for name in ("XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CONFIG_HOME"):
@@ -95,6 +98,10 @@ def test_two_daemons_and_console(
             _console_upload(factory, uploads)
     finally:
         outputs = [daemon.communicate(timeout=120)[0].decode() for daemon in daemons]
+    # A daemon that met the console's import lease leaves the IT file in
+    # inbound/ for the next run, which this one is.
+    left_after_race = dropped.exists()
+    final_code = main(command[3:])
 
     with factory() as session:
         it_rows = session.scalar(
@@ -119,5 +126,6 @@ def test_two_daemons_and_console(
     assert applied.count("custom") == uploads
     assert "running" not in syncs
     assert syncs.count("ok") >= 1, outputs
-    assert not dropped.exists()
+    assert final_code == 0
+    assert not dropped.exists(), (left_after_race, outputs)
     factory.kw["bind"].dispose()
