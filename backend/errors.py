@@ -1,4 +1,4 @@
-"""Errors that services raise for staff to read: each says what to do next."""
+"""Errors that services raise for staff to read, each with the next step to take."""
 
 
 class PenjiError(Exception):

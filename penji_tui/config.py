@@ -1,4 +1,4 @@
-"""Where penji-tui keeps its database and logs, and how to override it."""
+"""Paths of the database, logs and configuration, and their overrides."""
 
 from __future__ import annotations
 

@@ -40,7 +40,7 @@ detail of the selected event.
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("slash", "filters", "Filter"),
-        Binding("ctrl+r", "refresh", "Refresh"),
+        Binding("ctrl+r", "refresh", "Refresh", show=False),
     ]
 
     def __init__(

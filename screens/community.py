@@ -19,6 +19,7 @@ from backend.services.directory import (
 from screens.dialogs import ConfirmModal
 from screens.extensions import COMMUNITY_SCREENS, find
 from screens.forms import OptionsModal, SettingsModal, option_text
+from screens.widgets import KeyHints
 from screens.work import JobRunner
 
 SHOWN_COURSES = 40
@@ -29,7 +30,12 @@ def options_summary(integration: IntegrationState) -> str:
     for name, value in sorted(integration.options.items()):
         if name.endswith("_at"):
             continue
-        shown = option_text(value) if value not in ([], "", None) else "-"
+        if isinstance(value, bool):
+            shown = "yes" if value else "no"
+        elif value in ([], "", None):
+            shown = "-"
+        else:
+            shown = option_text(value)
         parts.append(f"{name.replace('_', ' ')}: {shown}")
     return "; ".join(parts)
 
@@ -61,13 +67,21 @@ user and SSH client.
         Binding("space", "toggle", "On/off"),
         Binding("o", "options", "Options"),
         Binding("e", "edit", "Settings"),
-        Binding("i", "import_file", "Import"),
-        Binding("h", "runs", "Imports"),
-        Binding("u", "students", "Students"),
-        Binding("l", "audit", "Audit log"),
-        Binding("y", "copy", "Copy slug"),
+        Binding("i", "import_file", "Import", show=False),
+        Binding("h", "runs", "Imports", show=False),
+        Binding("u", "students", "Students", show=False),
+        Binding("l", "audit", "Audit log", show=False),
+        Binding("y", "copy", "Copy slug", show=False),
         Binding("ctrl+r", "refresh", "Refresh", show=False),
-        *[Binding(e.key, e.action, e.label) for e in COMMUNITY_SCREENS],
+        *[Binding(e.key, e.action, e.label, show=False) for e in COMMUNITY_SCREENS],
+    ]
+    HINTS = [
+        ("i", "Import"),
+        ("h", "Imports"),
+        ("u", "Students"),
+        ("l", "Audit log"),
+        ("y", "Copy slug"),
+        *[(e.key, e.label) for e in COMMUNITY_SCREENS],
     ]
 
     def __init__(self, community_slug: str) -> None:
@@ -79,6 +93,7 @@ user and SSH client.
         yield Header()
         yield Static("Loading...", id="settings")
         yield DataTable(id="integrations", cursor_type="row")
+        yield KeyHints(self.HINTS, id="hints")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -217,6 +232,8 @@ user and SSH client.
         self.app.push_screen(SettingsModal(self.detail), saved)
 
     def action_copy(self) -> None:
+        # TODO: copy the "Link to Community" once the share link format is
+        # stored; until then the slug is what staff paste into commands.
         self.app.copy_to_clipboard(self.community_slug)
         self.notify(f"Copied {self.community_slug}")
 

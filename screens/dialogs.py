@@ -85,7 +85,10 @@ def help_text(screen: Screen[object]) -> str:
     seen: set[str] = set()
     for key, active in screen.active_bindings.items():
         binding = active.binding
-        if not binding.show or binding.description in seen:
+        own = active.node is screen
+        if not binding.description or binding.description in seen:
+            continue
+        if not (binding.show or own):
             continue
         seen.add(binding.description)
         shown = binding.key_display or screen.app.get_key_display(binding)

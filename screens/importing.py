@@ -7,7 +7,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyarrow as pa
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -30,7 +29,7 @@ from backend.errors import InvalidValue
 from backend.formats.kinds import get_kind
 from backend.imports import service
 from backend.imports.service import Preview
-from screens.preview_table import build_change_table
+from screens.preview_table import ChangeRows
 from screens.work import JobRunner
 
 KINDS = (
@@ -99,10 +98,10 @@ class CsvTree(DirectoryTree):
 
 @dataclass
 class PreviewReady:
-    """A finished preview and its change table, built in the worker."""
+    """A finished preview and the index of its changes, built in the worker."""
 
     preview: Preview
-    table: pa.Table
+    rows: ChangeRows
 
 
 class ImportScreen(JobRunner, Screen[None]):
@@ -136,6 +135,7 @@ cancel.
                     [(get_kind(kind).label, kind) for kind in KINDS],
                     value="students",
                     allow_blank=False,
+                    compact=True,
                     id="kind",
                 )
             with Horizontal(classes="row"):
@@ -144,6 +144,7 @@ cancel.
                     [("custom (admin upload)", "custom"), ("sftp (school IT)", "sftp")],
                     value="custom",
                     allow_blank=False,
+                    compact=True,
                     id="source",
                 )
             with Horizontal(classes="row"):
@@ -152,31 +153,38 @@ cancel.
                     self.start_path,
                     placeholder="path to the CSV file",
                     suggester=PathSuggester(),
+                    compact=True,
                     id="path",
                 )
-            yield Button("Preview (ctrl+o)", variant="primary", id="run")
-        yield CsvTree(Path(self.start_path).parent, id="tree")
+            yield Button("Preview (ctrl+o)", variant="primary", compact=True, id="run")
         yield Static("", id="stage")
         yield ProgressBar(id="progress", show_eta=False)
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.title = f"Import into {self.community_slug}"
-        self.query_one("#tree").display = False
         self.query_one("#progress").display = False
         self.query_one("#path", Input).focus()
 
-    def action_tree(self) -> None:
-        tree = self.query_one("#tree", CsvTree)
-        tree.display = not tree.display
-        if tree.display:
-            tree.focus()
+    async def action_tree(self) -> None:
+        # The tree is mounted only on request: its loader worker runs until the
+        # tree is removed.
+        found = self.query("#tree")
+        if found:
+            await found.remove()
+            self.query_one("#path", Input).focus()
+            return
+        typed = Path(os.path.expanduser(self.query_one("#path", Input).value))
+        root = typed if typed.is_dir() else typed.parent
+        tree = CsvTree(root if root.is_dir() else Path.cwd(), id="tree")
+        await self.mount(tree, after="#form")
+        tree.focus()
 
     @on(DirectoryTree.FileSelected, "#tree")
-    def file_chosen(self, event: DirectoryTree.FileSelected) -> None:
+    async def file_chosen(self, event: DirectoryTree.FileSelected) -> None:
         path = self.query_one("#path", Input)
         path.value = str(event.path)
-        self.query_one("#tree").display = False
+        await self.query_one("#tree").remove()
         self.query_one("#run", Button).focus()
 
     @on(Input.Submitted, "#path")
@@ -185,6 +193,8 @@ cancel.
         path = Path(os.path.expanduser(self.query_one("#path", Input).value.strip()))
         kind = str(self.query_one("#kind", Select).value)
         source = str(self.query_one("#source", Select).value)
+        # TODO: preview_import reports no progress, so the bar is indeterminate;
+        # a callback per parsed row would let it show how far the diff is.
         self.set_busy(f"Reading {path.name} and computing the diff...")
         self.run_job(
             "Preview",
@@ -211,7 +221,7 @@ cancel.
         from screens.preview import PreviewScreen
 
         self.set_busy(None)
-        self.app.switch_screen(PreviewScreen(ready.preview, ready.table))
+        self.app.switch_screen(PreviewScreen(ready.preview, ready.rows))
 
 
 def read_file(path: Path) -> bytes:
@@ -229,7 +239,7 @@ def read_file(path: Path) -> bytes:
 def preview_file(
     factory: object, community_slug: str, kind: str, source: str, path: Path
 ) -> PreviewReady:
-    """Read, parse and diff a file, then build its change table; runs in a worker."""
+    """Read, parse and diff a file, then index its changes; runs in a worker."""
     data = read_file(path)
     preview = service.preview_import(
         factory,  # type: ignore[arg-type]
@@ -239,4 +249,4 @@ def preview_file(
         data,
         path.name,
     )
-    return PreviewReady(preview, build_change_table(preview))
+    return PreviewReady(preview, ChangeRows(preview))

@@ -9,7 +9,11 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 
 class ScreenCommands(Provider):
-    """Offer each binding the footer shows as a palette command."""
+    """Offer the screen's key bindings and every binding the footer shows.
+
+    Hidden bindings of widgets and of the app, such as cursor movement, are
+    left out of the palette.
+    """
 
     def _commands(self) -> list[tuple[str, str, object]]:
         screen = self.screen
@@ -17,7 +21,10 @@ class ScreenCommands(Provider):
         seen: set[str] = set()
         for active in screen.active_bindings.values():
             binding = active.binding
-            if not binding.show or not binding.description or not active.enabled:
+            own = active.node is screen
+            if not binding.description or not active.enabled:
+                continue
+            if not (binding.show or own):
                 continue
             if binding.description in seen or binding.action == "command_palette":
                 continue

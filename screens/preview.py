@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pyarrow as pa
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -17,7 +16,6 @@ from textual.widgets import (
     TabbedContent,
     TabPane,
 )
-from textual_fastdatatable import ArrowBackend
 from textual_fastdatatable import DataTable as FastTable
 
 from backend.imports import service
@@ -25,7 +23,7 @@ from backend.imports.review import hold_run
 from backend.imports.service import Preview
 from backend.models import ImportRun
 from screens.dialogs import ConfirmModal
-from screens.preview_table import filter_changes
+from screens.preview_table import ChangeBackend, ChangeRows
 from screens.work import JobRunner
 
 FILTERS = {"all": None, "added": "added", "changed": "changed", "removed": "removed"}
@@ -62,22 +60,15 @@ def header_text(preview: Preview) -> str:
     return "\n".join(lines)
 
 
-def build_backend(table: pa.Table) -> ArrowBackend:
-    """Wrap ``table`` and measure its columns, so the event loop does not."""
-    backend = ArrowBackend(table)
-    backend.render_markup = True
-    _ = backend.column_content_widths
-    return backend
-
-
 class PreviewScreen(JobRunner, Screen[None]):
     """Review a previewed import, then apply, hold or cancel it."""
 
     CSS_PATH = "preview.tcss"
     HELP = """
 The preview lists every row the import adds (+, green), changes (~, yellow,
-each changed field shown old → new) and removes (-, red). Keys 1 to 4 filter
-by kind of change and / searches keys and values. Problems lists the file's
+each changed field shown old → new) and removes (-, red). F cycles the filter
+through all, added, changed and removed rows (or press 1, 2, 3, 4), and /
+searches keys and values. Problems lists the file's
 errors and warnings by line and column.
 
 Apply writes the changes in one transaction; if the change is larger than the
@@ -90,17 +81,18 @@ imports list. Cancel marks the run rejected; nothing is written.
         Binding("h", "hold", "Hold"),
         Binding("escape", "cancel", "Cancel"),
         Binding("slash", "search", "Search"),
-        Binding("1", "filter('all')", "All"),
-        Binding("2", "filter('added')", "Added"),
-        Binding("3", "filter('changed')", "Changed"),
-        Binding("4", "filter('removed')", "Removed"),
+        Binding("f", "next_filter", "Filter"),
+        Binding("1", "filter('all')", "Show all changes", show=False),
+        Binding("2", "filter('added')", "Show added rows", show=False),
+        Binding("3", "filter('changed')", "Show changed rows", show=False),
+        Binding("4", "filter('removed')", "Show removed rows", show=False),
         Binding("t", "switch_tab", "Problems"),
     ]
 
-    def __init__(self, preview: Preview, table: pa.Table) -> None:
+    def __init__(self, preview: Preview, rows: ChangeRows | None = None) -> None:
         super().__init__()
         self.preview = preview
-        self.table = table
+        self.rows = rows or ChangeRows(preview)
         self.change_filter = "all"
         self.finished = False
 
@@ -109,8 +101,9 @@ imports list. Cancel marks the run rejected; nothing is written.
         problems = parsed.errors.total + parsed.warnings.total
         yield Header()
         yield Static(header_text(self.preview), id="summary")
-        with TabbedContent(id="tabs"):
-            with TabPane(f"Changes ({self.table.num_rows:,})", id="changes"):
+        first_tab = "problems" if self.preview.status == "rejected" else "changes"
+        with TabbedContent(id="tabs", initial=first_tab):
+            with TabPane(f"Changes ({len(self.rows.entries):,})", id="changes"):
                 yield Static("", id="filter")
                 yield Input(placeholder="search keys and values", id="search")
                 yield Vertical(id="table-box")
@@ -122,8 +115,6 @@ imports list. Cancel marks the run rejected; nothing is written.
         self.title = "Import preview"
         self.query_one("#search").display = False
         self.fill_problems()
-        if self.preview.status == "rejected":
-            self.query_one("#tabs", TabbedContent).active = "problems"
         self.refilter()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -156,10 +147,10 @@ imports list. Cancel marks the run rejected; nothing is written.
             group="filter",
         )
 
-    def filtered_backend(self, change: str | None, search: str) -> ArrowBackend:
-        return build_backend(filter_changes(self.table, change, search))
+    def filtered_backend(self, change: str | None, search: str) -> ChangeBackend:
+        return ChangeBackend(self.rows, self.rows.select(change, search))
 
-    async def show_table(self, backend: ArrowBackend) -> None:
+    async def show_table(self, backend: ChangeBackend) -> None:
         box = self.query_one("#table-box", Vertical)
         await box.remove_children()
         table = FastTable(
@@ -171,13 +162,18 @@ imports list. Cancel marks the run rejected; nothing is written.
         )
         await box.mount(table)
         search = self.query_one("#search", Input).value.strip()
-        shown = f"{backend.row_count:,} of {self.table.num_rows:,} changes"
+        shown = f"{backend.row_count:,} of {len(self.rows.entries):,} changes"
         where = f', matching "{search}"' if search else ""
         self.query_one("#filter", Static).update(
             f"Showing {self.change_filter}: {shown}{where}"
         )
-        if not self.query_one("#search", Input).has_focus:
+        tabs = self.query_one("#tabs", TabbedContent)
+        if tabs.active == "changes" and not self.query_one("#search", Input).has_focus:
             table.focus()
+
+    def action_next_filter(self) -> None:
+        names = list(FILTERS)
+        self.action_filter(names[(names.index(self.change_filter) + 1) % len(names)])
 
     def action_filter(self, name: str) -> None:
         self.change_filter = name

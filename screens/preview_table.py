@@ -1,27 +1,34 @@
-"""The rows of an import preview as an Arrow table for the virtual change table.
+"""The changes of an import preview as a virtual table.
 
-Building the table runs in a worker; the widget then reads only the rows on
-screen, so a preview of 100,000 changes paints as fast as one of ten. Colours
-are the 16 standard ANSI ones (green, yellow, red), and every row also carries
-a ``+``, ``~`` or ``-`` mark, so the table reads without colour too.
+``ChangeRows`` indexes every added, changed, removed and replaced row of a
+preview without formatting any. ``ChangeBackend`` is a textual-fastdatatable
+backend that formats a row only when the table draws it, so the first paint
+of a large preview costs the index and one screen of rows, not every row.
+
+Colours are the 16 standard ANSI ones (green, yellow, red), and every row also
+carries a ``+``, ``~`` or ``-`` mark, so the table reads without colour too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from typing import Any, Literal
 
-import pyarrow as pa
-import pyarrow.compute as pc
 from rich.markup import escape
+from rich.text import Text
+from textual_fastdatatable import DataTableBackend
 
 from backend.imports.service import Preview
 
-CHANGES = ("added", "changed", "removed", "replaced")
+Entry = tuple[str, str]
+"""A change: its kind (added, changed, removed or replaced) and the row key."""
+
 MARKS = {"added": "+", "changed": "~", "removed": "-", "replaced": "-"}
 STYLES = {"added": "green", "changed": "yellow", "removed": "red", "replaced": "red"}
-CHANGE_COLUMN = "_change"
-SEARCH_COLUMN = "_text"
 MAX_CELL = 60
+SAMPLE_ROWS = 400
+CACHED_ROWS = 2000
 
 
 def _cell(value: str) -> str:
@@ -30,7 +37,7 @@ def _cell(value: str) -> str:
     return escape(value)
 
 
-def _changed_cells(old: tuple[str, ...], new: tuple[str, ...]) -> list[str]:
+def _changed_cells(old: Sequence[str], new: Sequence[str]) -> list[str]:
     cells = []
     for before, after in zip(old, new, strict=False):
         if before == after:
@@ -42,65 +49,160 @@ def _changed_cells(old: tuple[str, ...], new: tuple[str, ...]) -> list[str]:
     return cells
 
 
-def _rows(preview: Preview) -> Iterable[tuple[str, str, list[str], str]]:
-    diff = preview.diff
-    assert diff is not None
-    new_rows = preview.parsed.rows
-    for key in diff.added:
-        values = new_rows[key]
-        yield "added", key, [_cell(v) for v in values], " ".join(values)
-    for key in diff.changed:
-        values = new_rows[key]
-        old = preview.old.get(key, values)
-        yield "changed", key, _changed_cells(old, values), " ".join((*old, *values))
-    for key in diff.removed:
-        values = preview.old.get(key, ())
-        yield "removed", key, [_cell(v) for v in values], " ".join(values)
-    for key, values in diff.replaced.items():
-        yield "replaced", key, [_cell(v) for v in values], " ".join(values)
+class ChangeRows:
+    """Every change of a preview, in the order added, changed, removed, replaced."""
+
+    def __init__(self, preview: Preview) -> None:
+        self.preview = preview
+        diff = preview.diff
+        self.fields: tuple[str, ...] = diff.fields if diff is not None else ()
+        key = preview.spec.key
+        # A key that is one of the fields, such as a student's email, shows there.
+        self.show_key = not (len(key) == 1 and key[0] in self.fields)
+        self.entries: list[Entry] = []
+        if diff is not None:
+            self.entries += [("added", k) for k in diff.added]
+            self.entries += [("changed", k) for k in diff.changed]
+            self.entries += [("removed", k) for k in diff.removed]
+            self.entries += [("replaced", k) for k in diff.replaced]
+        self._texts: dict[Entry, str] | None = None
+
+    @property
+    def columns(self) -> list[str]:
+        return [" ", *(["key"] if self.show_key else []), *self.fields]
+
+    def values(self, entry: Entry) -> tuple[Sequence[str], Sequence[str] | None]:
+        """Return the row's values and, for a changed row, its old values."""
+        kind, key = entry
+        preview = self.preview
+        if kind == "added":
+            return preview.parsed.rows[key], None
+        if kind == "changed":
+            new = preview.parsed.rows[key]
+            return new, preview.old.get(key, new)
+        if kind == "replaced":
+            assert preview.diff is not None
+            return preview.diff.replaced[key], None
+        return preview.old.get(key, ()), None
+
+    def cells(self, entry: Entry) -> list[str]:
+        """Format one row as Rich markup, one string per column."""
+        kind, key = entry
+        style = STYLES[kind]
+        new, old = self.values(entry)
+        fields = _changed_cells(old, new) if old is not None else map(_cell, new)
+        cells = [f"[bold {style}]{MARKS[kind]}[/]"]
+        if self.show_key:
+            cells.append(f"[{style}]{escape(key)}[/]")
+        shown = list(fields)
+        cells += shown + [""] * (len(self.fields) - len(shown))
+        return cells
+
+    def _search_texts(self) -> dict[Entry, str]:
+        if self._texts is None:
+            texts = {}
+            for entry in self.entries:
+                new, old = self.values(entry)
+                texts[entry] = " ".join((entry[1], *new, *(old or ()))).lower()
+            self._texts = texts
+        return self._texts
+
+    def select(self, change: str | None, search: str) -> list[Entry]:
+        """Return the changes of one kind (None: all) whose text has ``search``.
+
+        The first search builds the lower-case text of every row, so call this
+        from a worker.
+        """
+        kinds = {"removed", "replaced"} if change == "removed" else {change}
+        entries = [e for e in self.entries if change is None or e[0] in kinds]
+        needle = search.strip().lower()
+        if needle:
+            texts = self._search_texts()
+            entries = [e for e in entries if needle in texts[e]]
+        return entries
 
 
-def build_change_table(preview: Preview) -> pa.Table:
-    """Return one row per added, changed, removed or replaced row of ``preview``.
+class ChangeBackend(DataTableBackend[list[Entry]]):
+    """A read-only fastdatatable backend that formats rows as they are drawn.
 
-    Shown columns are the mark, the key and each field; two hidden columns keep
-    the kind of change and the lower-case text that search matches.
+    Column widths come from a sample of rows (the first ones and some spread
+    over the rest), so a wider value further down is cut to its column.
     """
-    diff = preview.diff
-    fields = diff.fields if diff is not None else ()
-    marks: list[str] = []
-    keys: list[str] = []
-    kinds: list[str] = []
-    texts: list[str] = []
-    columns: list[list[str]] = [[] for _ in fields]
-    if diff is not None:
-        for kind, key, cells, text in _rows(preview):
-            style = STYLES[kind]
-            marks.append(f"[bold {style}]{MARKS[kind]}[/]")
-            keys.append(f"[{style}]{escape(key)}[/]")
-            kinds.append(kind)
-            texts.append(f"{key} {text}".lower())
-            for index, column in enumerate(columns):
-                column.append(cells[index] if index < len(cells) else "")
-    data = {" ": marks, "key": keys}
-    data.update({name: column for name, column in zip(fields, columns, strict=True)})
-    data[CHANGE_COLUMN] = kinds
-    data[SEARCH_COLUMN] = texts
-    return pa.table({name: pa.array(v, type=pa.string()) for name, v in data.items()})
 
+    def __init__(self, rows: ChangeRows, entries: list[Entry]) -> None:
+        self._render_markup = True
+        self.rows = rows
+        self.data = entries
+        self._cache: OrderedDict[int, list[str]] = OrderedDict()
+        self._widths = self._measure()
 
-def filter_changes(table: pa.Table, change: str | None, search: str) -> pa.Table:
-    """Keep rows of one kind of change (None: all) whose text contains ``search``.
+    def _measure(self) -> list[int]:
+        count = len(self.data)
+        step = max(1, count // SAMPLE_ROWS)
+        sample = set(range(min(count, SAMPLE_ROWS))) | set(range(0, count, step))
+        widths = [0] * len(self.rows.columns)
+        for index in sample:
+            for column, cell in enumerate(self.get_row_at(index)):
+                widths[column] = max(widths[column], Text.from_markup(cell).cell_len)
+        return widths
 
-    Returns only the shown columns.
-    """
-    mask = None
-    if change is not None:
-        kinds = ("removed", "replaced") if change == "removed" else (change,)
-        mask = pc.is_in(table[CHANGE_COLUMN], value_set=pa.array(kinds))
-    if search.strip():
-        found = pc.match_substring(table[SEARCH_COLUMN], search.strip().lower())
-        mask = found if mask is None else pc.and_(mask, found)
-    if mask is not None:
-        table = table.filter(mask)
-    return table.drop_columns([CHANGE_COLUMN, SEARCH_COLUMN])
+    @classmethod
+    def from_pydict(
+        cls,
+        data: Any,
+        max_rows: int | None = None,
+        column_names: Sequence[str] | None = None,
+    ) -> ChangeBackend:
+        raise NotImplementedError("build a ChangeBackend from ChangeRows")
+
+    @property
+    def source_data(self) -> list[Entry]:
+        return self.data
+
+    @property
+    def source_row_count(self) -> int:
+        return len(self.data)
+
+    @property
+    def row_count(self) -> int:
+        return len(self.data)
+
+    @property
+    def columns(self) -> Sequence[str]:
+        return self.rows.columns
+
+    @property
+    def column_content_widths(self) -> Sequence[int]:
+        return self._widths
+
+    def get_row_at(self, index: int) -> Sequence[Any]:
+        cells = self._cache.get(index)
+        if cells is None:
+            cells = self.rows.cells(self.data[index])
+            self._cache[index] = cells
+            if len(self._cache) > CACHED_ROWS:
+                self._cache.popitem(last=False)
+        return cells
+
+    def get_column_at(self, index: int) -> Sequence[Any]:
+        return [self.get_row_at(row)[index] for row in range(len(self.data))]
+
+    def get_cell_at(self, row_index: int, column_index: int) -> Any:
+        return self.get_row_at(row_index)[column_index]
+
+    def append_column(self, label: str, default: Any | None = None) -> int:
+        raise NotImplementedError("the change table is read-only")
+
+    def append_rows(self, records: Iterable[Iterable[Any]]) -> list[int]:
+        raise NotImplementedError("the change table is read-only")
+
+    def drop_row(self, row_index: int) -> None:
+        raise NotImplementedError("the change table is read-only")
+
+    def update_cell(self, row_index: int, column_index: int, value: Any) -> None:
+        raise NotImplementedError("the change table is read-only")
+
+    def sort(
+        self, by: list[tuple[str, Literal["ascending", "descending"]]] | str
+    ) -> None:
+        raise NotImplementedError("the change table keeps the preview's order")

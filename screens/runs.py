@@ -73,7 +73,7 @@ computed against its rows; the confirmation lists what comes back.
         Binding("b", "rollback", "Roll back"),
         Binding("f", "held_only", "Held only"),
         Binding("y", "copy", "Copy ID"),
-        Binding("ctrl+r", "refresh", "Refresh"),
+        Binding("ctrl+r", "refresh", "Refresh", show=False),
     ]
 
     def __init__(self, community_slug: str) -> None:

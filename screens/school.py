@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from backend.services.directory import SchoolDetail, school_detail
 from backend.services.schools import get_school
 from screens.extensions import SCHOOL_FACTS, SCHOOL_SCREENS, Fact, find
-from screens.widgets import OpenTable
+from screens.widgets import KeyHints, OpenTable
 from screens.work import JobRunner
 
 
@@ -45,10 +45,16 @@ else is set per community. Enter opens the selected community.
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("y", "copy", "Copy link"),
-        Binding("u", "students", "Students"),
-        Binding("l", "audit", "Audit log"),
-        Binding("ctrl+r", "refresh", "Refresh"),
-        *[Binding(e.key, e.action, e.label) for e in SCHOOL_SCREENS],
+        Binding("u", "students", "Students", show=False),
+        Binding("l", "audit", "Audit log", show=False),
+        Binding("ctrl+r", "refresh", "Refresh", show=False),
+        *[Binding(e.key, e.action, e.label, show=False) for e in SCHOOL_SCREENS],
+    ]
+    HINTS = [
+        ("u", "Students"),
+        ("l", "Audit log"),
+        ("^r", "Refresh"),
+        *[(e.key, e.label) for e in SCHOOL_SCREENS],
     ]
 
     def __init__(self, school_slug: str) -> None:
@@ -60,6 +66,7 @@ else is set per community. Enter opens the selected community.
         yield Header()
         yield Static("Loading...", id="facts")
         yield OpenTable(id="communities")
+        yield KeyHints(self.HINTS, id="hints")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:

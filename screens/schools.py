@@ -26,7 +26,7 @@ communities, SSO state and share link are.
     BINDINGS = [
         Binding("slash", "search", "Search"),
         Binding("down", "focus_table", "List", show=False),
-        Binding("ctrl+r", "refresh", "Refresh"),
+        Binding("ctrl+r", "refresh", "Refresh", show=False),
         Binding("u", "students", "Students"),
         Binding("l", "audit", "Audit log"),
     ]

@@ -3,10 +3,9 @@
 Rule: UTF-8, with or without a byte-order mark, is read as it is. A file with a
 UTF-16 byte-order mark (Excel's "Unicode Text") is decoded as UTF-16 with a
 warning. Any other file that is not valid UTF-8 is decoded as Windows-1252
-(cp1252, the encoding Excel uses on Windows in the Americas and western Europe)
-with a warning naming the first byte that was not UTF-8, unless it contains a
-byte that cp1252 leaves undefined, in which case it is rejected with that byte's
-line and position.
+(cp1252), the encoding Excel uses on Windows in the Americas and western Europe.
+A warning then names the first byte that was not UTF-8. A file with a byte that
+cp1252 leaves undefined is rejected instead, with that byte's line and position.
 """
 
 from __future__ import annotations

@@ -29,9 +29,9 @@ def normalize_header(header: str) -> str:
 class Field:
     """A column of an import kind and the stored attribute it fills.
 
-    ``aliases`` are header spellings after ``normalize_header``; when a file has
-    several of them, the first in this order wins and the others are ignored with
-    a warning.
+    ``aliases`` are header spellings after ``normalize_header``. When a file has
+    several of them, the first in this order is read, and the others only where
+    it is empty, with a warning.
     """
 
     name: str

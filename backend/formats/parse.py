@@ -60,7 +60,7 @@ class ParsedFile:
 class _Column:
     """How one stored field is read: candidate column indexes, best first.
 
-    ``joined`` holds the Subject and Course Number indexes when a course code is
+    ``joined`` contains the Subject and Course Number indexes when a course code is
     built from them.
     """
 

@@ -1,7 +1,7 @@
 """Checks and normal forms for single cell values.
 
 Each check takes a stripped, non-empty cell and returns its normal form, or raises
-``ValueError`` with a message that says what is wrong and how to fix it.
+``ValueError`` with a message that states what is wrong and how to fix it.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Guards that hold an import for review instead of applying it.
 
-As in the roster sync tools schools already use, an import is held when it would
-remove more than a share of the existing rows (10% by default), change more than
-a share of them (75% by default), or empty the list. Each community sets its own
-shares.
+An import is held when it would remove more than a share of the existing rows
+(10% by default), change more than a share of them (75% by default), or empty
+the list. Roster sync tools that schools already use hold changes the same way.
+Each community sets its own shares.
 """
 
 from __future__ import annotations

@@ -48,9 +48,9 @@ INTEGRATION_OF_KIND = {
 
 @dataclass
 class Preview:
-    """A previewed import: the parsed file, its diff and whether a guard holds it.
+    """A previewed import: the parsed file, its diff and whether a guard would hold it.
 
-    ``old`` holds the stored values of the changed and removed rows, and of the
+    ``old`` contains the stored values of the changed and removed rows, and of the
     rows the import replaces, for showing them beside the new values.
     """
 

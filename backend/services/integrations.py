@@ -129,10 +129,10 @@ def courses_replaced_on_enable(session: Session, community: Community) -> list[C
 def set_enabled(
     session: Session, community: Community, kind: str, enabled: bool
 ) -> IntegrationSetting:
-    """Switch one integration of one community; other communities are untouched.
+    """Switch one integration of one community, leaving other communities alone.
 
     Switching Courses on for the first time makes the custom courses inactive,
-    so that the IT import replaces them; they are named in the audit event.
+    so that the IT import replaces them. The audit event names them.
     """
     setting = get_setting(session, community, kind)
     if setting.enabled == enabled:
