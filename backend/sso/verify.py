@@ -45,7 +45,8 @@ def check_no_comments(xml: bytes) -> None:
 
     Canonicalization drops comments before the digest, so a comment added
     inside a signed value keeps the signature valid while a reader that skips
-    comments sees a shorter value. IdPs do not send comments.
+    comments sees a shorter value. A signed response has no need for comments,
+    so any comment is treated as tampering.
     """
     builder = TreeBuilder(insert_comments=True, insert_pis=True)
     parser = DefusedXMLParser(target=builder)
@@ -58,8 +59,8 @@ def check_no_comments(xml: bytes) -> None:
         raise SamlFailure(
             "comment",
             f"the response contains {len(found)} XML comments or processing "
-            "instructions, which IdPs do not send and which can hide a change to "
-            "a signed value; rejected",
+            "instructions, which can hide a change to a signed value; ask the "
+            "school's IT whether anything rewrites responses on the way",
         )
 
 
