@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.expression import Executable
 
@@ -32,15 +33,44 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
 
 
 def create_db_engine(url: str) -> Engine:
-    """Create an engine for ``url``; a SQLite file's folder is created if missing."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 15})
-        event.listen(engine, "connect", _configure_sqlite)
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+    """Create an engine for ``url``.
+
+    Raises:
+        DatabaseError: the URL is invalid, its driver is not installed, or a
+            SQLite file's folder does not exist.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseError(
+            f"invalid database URL {url!r}; use a SQLAlchemy URL such as "
+            "sqlite:////var/lib/penji/penji.db or "
+            "postgresql+psycopg://penji@db.example.edu/penji"
+        ) from None
+    safe_url = parsed.render_as_string(hide_password=True)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (
+        None,
+        "",
+        ":memory:",
+    ):
+        folder = Path(parsed.database).expanduser().parent
+        if not folder.is_dir():
+            raise DatabaseError(
+                f"cannot open database {safe_url}: folder {folder} does not exist; "
+                "create it or correct the path"
+            )
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            engine = create_engine(parsed, connect_args={"timeout": 15})
+            event.listen(engine, "connect", _configure_sqlite)
+            return engine
+        return create_engine(parsed, pool_pre_ping=True)
+    except (ImportError, NoSuchModuleError) as error:
+        raise DatabaseError(
+            f"cannot open database {safe_url}: its driver is not installed "
+            f"({error}); penji-tui ships drivers for sqlite:// and "
+            "postgresql+psycopg://"
+        ) from None
 
 
 def _alembic_config(engine: Engine) -> Any:

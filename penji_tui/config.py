@@ -35,7 +35,9 @@ def database_url(option: str | None) -> str:
         return option
     if os.environ.get(DATABASE_ENV):
         return os.environ[DATABASE_ENV]
-    return f"sqlite:///{data_dir() / 'penji.db'}"
+    folder = data_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / 'penji.db'}"
 
 
 def setup_file_logging(name: str, verbose: bool = False) -> Path:

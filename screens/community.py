@@ -71,7 +71,7 @@ user and SSH client.
         Binding("h", "runs", "Imports", show=False),
         Binding("u", "students", "Students", show=False),
         Binding("l", "audit", "Audit log", show=False),
-        Binding("y", "copy", "Copy slug", show=False),
+        Binding("y", "copy", "Copy link", show=False),
         Binding("ctrl+r", "refresh", "Refresh", show=False),
         *[Binding(e.key, e.action, e.label, show=False) for e in COMMUNITY_SCREENS],
     ]
@@ -80,7 +80,7 @@ user and SSH client.
         ("h", "Imports"),
         ("u", "Students"),
         ("l", "Audit log"),
-        ("y", "Copy slug"),
+        ("y", "Copy link"),
         *[(e.key, e.label) for e in COMMUNITY_SCREENS],
     ]
 
@@ -232,10 +232,18 @@ user and SSH client.
         self.app.push_screen(SettingsModal(self.detail), saved)
 
     def action_copy(self) -> None:
-        # TODO: copy the "Link to Community" once the share link format is
-        # stored; until then the slug is what staff paste into commands.
-        self.app.copy_to_clipboard(self.community_slug)
-        self.notify(f"Copied {self.community_slug}")
+        from backend.sso.links import community_link
+
+        self.run_in_session(
+            "Finding the community link",
+            community_link,
+            self.community_slug,
+            done=self.copy_link,
+        )
+
+    def copy_link(self, url: str) -> None:
+        self.app.copy_to_clipboard(url)
+        self.notify(f"Copied {url}")
 
     def action_import_file(self) -> None:
         from screens.importing import ImportScreen

@@ -174,10 +174,8 @@ computed against its rows; the confirmation lists what comes back.
 
     def action_approve(self) -> None:
         run = self.selected()
-        if run is None or run.status not in ("held", "previewed"):
-            self.notify(
-                "Only a held or previewed run can be approved", severity="warning"
-            )
+        if run is None or run.status != "held":
+            self.notify("Only a held run can be approved", severity="warning")
             return
         reason = run.hold_reason or "No guard held it."
         body = (

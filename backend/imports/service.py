@@ -69,7 +69,13 @@ class Preview:
     @property
     def counts(self) -> dict[str, int]:
         if self.diff is None:
-            return {"added": 0, "changed": 0, "removed": 0, "unchanged": 0}
+            return {
+                "added": 0,
+                "changed": 0,
+                "removed": 0,
+                "unchanged": 0,
+                "replaced": 0,
+            }
         return self.diff.counts()
 
 
@@ -162,6 +168,9 @@ def preview_import(
     file_name: str,
 ) -> Preview:
     """Parse and diff a file, record the run, and write no roster row."""
+    # A file name that is not valid UTF-8 reaches Python with surrogates, which
+    # no database accepts; its bad bytes are shown as U+FFFD instead.
+    file_name = file_name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     try:
         spec = get_kind(kind)
     except KeyError as error:
@@ -380,13 +389,33 @@ def get_run(session: Session, run_id: int) -> ImportRun:
 
 
 def approve_run(factory: sessionmaker[Session], run_id: int) -> ImportRun:
-    """Apply a held or previewed run past its guard, from the file it kept."""
+    """Apply a held run past its guard, from the file it kept.
+
+    Only a held run can be approved: a run left previewed, by an interrupted
+    or dry-run import, never had its guards decided, so it is imported again
+    or rejected instead.
+    """
     with factory() as session:
         run = get_run(session, run_id)
-        if run.status not in ("held", "previewed"):
+        if run.status != "held":
             raise Conflict(
-                f"run {run_id} is {run.status}; only a held or previewed run "
-                "can be approved"
+                f"run {run_id} is {run.status}; only a held run can be approved. "
+                "Import the file again to preview and apply it"
+            )
+        newer = session.scalar(
+            select(func.max(ImportRun.id)).where(
+                ImportRun.community_id == run.community_id,
+                ImportRun.kind == run.kind,
+                ImportRun.source == run.source,
+                ImportRun.status == "applied",
+                ImportRun.id > run.id,
+            )
+        )
+        if newer is not None:
+            raise Conflict(
+                f"run {newer} applied a newer {run.kind} file after run {run_id} "
+                f"was held, so approving it would bring back older data; reject "
+                f"run {run_id}, or import its file again to see a fresh preview"
             )
         parsed = _parse_stored(session, run)
     if not parsed.ok:

@@ -268,3 +268,12 @@ def school_links(session: Session, school_slug: str) -> list[tuple[str, str]]:
     rows = [("school", _active_link(session, school, None))]
     rows += [(c.slug, _active_link(session, school, c)) for c in school.communities]
     return [(name, link_url(link)) for name, link in rows if link is not None]
+
+
+def community_link(session: Session, community_slug: str) -> str:
+    """Return a community's "Link to Community", creating the school's links if new."""
+    community = get_community(session, community_slug)
+    ensure_links(session, community.school)
+    link = _active_link(session, community.school, community)
+    assert link is not None
+    return link_url(link)

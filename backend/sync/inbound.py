@@ -194,8 +194,6 @@ def _process_file(ctx: InboundContext, folder: RemoteFolder, seen: RemoteFile) -
 
     with ctx.factory() as session:
         previous = _last_sha(session, ctx.community_id, kind)
-    # TODO: a new file of a kind whose earlier import is still held leaves that
-    # held run waiting; approving it afterwards would apply the older file.
     if previous is not None and previous[0] == sha256:
         outcome = FileOutcome(
             name,

@@ -73,11 +73,32 @@ def _config_and_db(
 
 
 def run_daemon_command(args: argparse.Namespace) -> int:
+    import logging
+    import os
+
+    from sqlalchemy.exc import OperationalError
+
+    from backend.db import DatabaseError
+    from penji_tui.config import DATABASE_ENV, database_url
+    from penji_tui.daemon.config import load_config
+    from penji_tui.daemon.database import LazyDatabase
     from penji_tui.daemon.main import run_daemon, setup_daemon_logging
 
-    config, factory = _config_and_db(args)
+    config = load_config(args.config)
+    url = args.db or os.environ.get(DATABASE_ENV) or config.database_url
     setup_daemon_logging(config)
-    return run_daemon(factory, config)
+    database = LazyDatabase(database_url(url))
+    try:
+        database()
+    except (DatabaseError, OperationalError) as error:
+        # A kiosk's card readers must queue swipes even while the database
+        # is down, so only a daemon without readers stops here.
+        if not config.card_readers:
+            raise
+        logging.getLogger("penji_tui.daemon").warning(
+            "starting without the database, card swipes are queued: %s", error
+        )
+    return run_daemon(database, config)
 
 
 def sync_now(args: argparse.Namespace) -> int:

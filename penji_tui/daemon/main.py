@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import logging.handlers
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from backend.cards.listener import CardListener
 from backend.sync.timing import Clock
 from penji_tui.daemon.config import DaemonConfig
+from penji_tui.daemon.database import LazyDatabase, SyncWhenReachable
 from penji_tui.daemon.nightly import NightlySync
 from penji_tui.daemon.workers import Daemon
 
@@ -40,34 +42,44 @@ def setup_daemon_logging(config: DaemonConfig) -> Path:
 
 
 def build_daemon(
-    factory: sessionmaker[Session], config: DaemonConfig, clock: Clock | None = None
+    database: sessionmaker[Session] | LazyDatabase,
+    config: DaemonConfig,
+    clock: Clock | None = None,
 ) -> Daemon:
     """Return the daemon with its workers.
 
+    ``database`` is an open session factory, or a ``LazyDatabase`` when the
+    daemon must start while the database may be down: the card readers then
+    queue swipes locally and the nightly sync waits until it opens.
     Add further long-running workers here with ``daemon.add(worker)``; each
     gets its own thread and the shared stop signal.
     """
     daemon = Daemon()
-    daemon.add(NightlySync(factory, config, clock))
-    # TODO: the daemon opens the database before it starts, so its readers
-    # start only once the database is reachable; 'penji-tui card listen'
-    # starts without it and queues swipes meanwhile.
+    if isinstance(database, LazyDatabase):
+        open_factory: Callable[[], sessionmaker[Session]] = database
+        daemon.add(SyncWhenReachable(database, config, clock))
+    else:
+        factory = database
+        open_factory = lambda: factory  # noqa: E731
+        daemon.add(NightlySync(factory, config, clock))
     for reader in config.card_readers:
         daemon.add(
             CardListener(
                 reader.community_slug,
                 reader.port,
                 reader.queue_path,
-                lambda: factory,
+                open_factory,
                 name=reader.name,
             )
         )
     return daemon
 
 
-def run_daemon(factory: sessionmaker[Session], config: DaemonConfig) -> int:
+def run_daemon(
+    database: sessionmaker[Session] | LazyDatabase, config: DaemonConfig
+) -> int:
     """Run until SIGTERM or SIGINT; return the exit status."""
-    daemon = build_daemon(factory, config)
+    daemon = build_daemon(database, config)
     daemon.install_signal_handlers()
     if not config.sync.communities:
         where = config.path or "the default configuration file (missing)"

@@ -286,3 +286,38 @@ def test_rollback_of_soft_deleted_courses(factory: sessionmaker[Session]) -> Non
     service.rollback_run(factory, run.id)
     assert count(factory, Course, active=True) == 10
     assert count(factory, Course) == 10
+
+
+def test_held_run_stale_after_newer_apply(factory: sessionmaker[Session]) -> None:
+    make_community(factory)
+    run_import(factory, "students", csv_bytes(STUDENT_HEADER, student_rows(10)))
+    _, held = run_import(
+        factory, "students", csv_bytes(STUDENT_HEADER, student_rows(2))
+    )
+    assert held.status == "held"
+    _, newer = run_import(
+        factory, "students", csv_bytes(STUDENT_HEADER, student_rows(11))
+    )
+    assert newer.status == "applied"
+    with pytest.raises(Conflict, match=f"run {newer.id} applied a newer students file"):
+        service.approve_run(factory, held.id)
+    assert count(factory, Student, active=True) == 11
+    assert service.reject_run(factory, held.id).status == "rejected"
+
+
+def test_previewed_run_cannot_be_approved(factory: sessionmaker[Session]) -> None:
+    make_community(factory)
+    run_import(factory, "students", csv_bytes(STUDENT_HEADER, student_rows(10)))
+    data = csv_bytes(STUDENT_HEADER, student_rows(1))
+    preview = service.preview_import(factory, "lc", "students", "sftp", data, "s.csv")
+    assert preview.status == "previewed"
+    assert preview.hold_reason is not None
+    with pytest.raises(Conflict, match="only a held run can be approved"):
+        service.approve_run(factory, preview.run_id)
+    assert count(factory, Student, active=True) == 10
+
+
+def test_courses_file_names_no_unknown_course(factory: sessionmaker[Session]) -> None:
+    make_community(factory)
+    preview, _ = run_import(factory, "courses", csv_bytes(COURSE_HEADER, ["NEW1,New"]))
+    assert preview.parsed.warnings.total == 0

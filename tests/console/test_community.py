@@ -133,3 +133,19 @@ async def test_invalid_setting_shows_message(
         await settle(pilot)
         messages = [n.message for n in app._notifications]
     assert any("from 0 to 100" in m for m in messages)
+
+
+async def test_copy_gives_community_link(
+    app: PenjiApp, school_factory: sessionmaker[Session]
+) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_community(app, pilot, row=0)
+        await pilot.press("y")
+        await settle(pilot)
+        first = app.clipboard
+        await pilot.press("y")
+        await settle(pilot)
+        second = app.clipboard
+    assert first.startswith("https://web.penjiapp.com/c/")
+    assert second == first
+    assert "link.create" in audit_actions(school_factory)
