@@ -225,6 +225,17 @@ def preview_import(
             )
         session.add(run)
         session.flush()
+        if parsed.ok:
+            audit.record(
+                session,
+                "import.preview",
+                community=community,
+                kind=kind,
+                actor=actor,
+                file=file_name,
+                run_id=run.id,
+                counts=run.counts,
+            )
         log.info(
             "previewed %s import %s for %s: %s",
             kind,
