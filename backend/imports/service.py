@@ -250,6 +250,17 @@ def _preview(
             )
         session.add(run)
         session.flush()
+        if parsed.ok:
+            audit.record(
+                session,
+                "import.preview",
+                community=community,
+                kind=kind,
+                actor=actor,
+                file=file_name,
+                run_id=run.id,
+                counts=run.counts,
+            )
         log.info(
             "previewed %s import %s for %s: %s",
             kind,
