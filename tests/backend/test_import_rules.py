@@ -355,3 +355,36 @@ def test_rollback_keeps_students_with_history(factory: sessionmaker[Session]) ->
     assert newcomer.active is False
     assert visit.student_row_id == newcomer.id
     assert count(factory, Student, active=True) == 10
+
+
+def test_stale_preview_diffs_again(factory: sessionmaker[Session]) -> None:
+    make_community(factory)
+    data = csv_bytes(STUDENT_HEADER, student_rows(5))
+    stale = service.preview_import(factory, "lc", "students", "sftp", data, "a.csv")
+    assert stale.counts["added"] == 5
+    run_import(factory, "students", data)
+    run = service.apply_preview(factory, stale)
+    assert run.status == "applied"
+    assert run.counts["added"] == 0
+    assert run.counts["unchanged"] == 5
+    assert count(factory, Student) == 5
+
+
+def test_fresh_preview_diff_is_reused(factory: sessionmaker[Session]) -> None:
+    make_community(factory)
+    run_import(factory, "students", csv_bytes(STUDENT_HEADER, student_rows(20)))
+    rows = student_rows(20, "Roe")[:2] + student_rows(20)[2:]
+    data = csv_bytes(STUDENT_HEADER, rows)
+    preview = service.preview_import(factory, "lc", "students", "sftp", data, "b.csv")
+    assert preview.scope_state is not None
+    with factory() as session:
+        assert preview.scope_state.fingerprint == service.scope_fingerprint(
+            session, preview.spec, preview.community_id, "sftp"
+        )
+    run = service.apply_preview(factory, preview)
+    assert run.counts["changed"] == 2
+    assert count(factory, Student, last_name="Roe") == 2
+    with factory() as session:
+        assert preview.scope_state.fingerprint != service.scope_fingerprint(
+            session, preview.spec, preview.community_id, "sftp"
+        )
