@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.expression import Executable
 
@@ -32,15 +34,44 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
 
 
 def create_db_engine(url: str) -> Engine:
-    """Create an engine for ``url``; a SQLite file's folder is created if missing."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 15})
-        event.listen(engine, "connect", _configure_sqlite)
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+    """Create an engine for ``url``.
+
+    Raises:
+        DatabaseError: the URL is invalid, its driver is not installed, or a
+            SQLite file's folder does not exist.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseError(
+            f"invalid database URL {url!r}; use a SQLAlchemy URL such as "
+            "sqlite:////var/lib/penji/penji.db or "
+            "postgresql+psycopg://penji@db.example.edu/penji"
+        ) from None
+    safe_url = parsed.render_as_string(hide_password=True)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (
+        None,
+        "",
+        ":memory:",
+    ):
+        folder = Path(parsed.database).expanduser().parent
+        if not folder.is_dir():
+            raise DatabaseError(
+                f"cannot open database {safe_url}: folder {folder} does not exist; "
+                "create it or correct the path"
+            )
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            engine = create_engine(parsed, connect_args={"timeout": 15})
+            event.listen(engine, "connect", _configure_sqlite)
+            return engine
+        return create_engine(parsed, pool_pre_ping=True)
+    except (ImportError, NoSuchModuleError) as error:
+        raise DatabaseError(
+            f"cannot open database {safe_url}: its driver is not installed "
+            f"({error}); penji-tui ships drivers for sqlite:// and "
+            "postgresql+psycopg://"
+        ) from None
 
 
 def _alembic_config(engine: Engine) -> Any:
@@ -91,26 +122,45 @@ def open_database(url: str) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+_cursor_ids = itertools.count(1)
+
+
 def fetch_tuples(
     session: Session, query: Executable, batch: int = 10_000
 ) -> Iterator[tuple[Any, ...]]:
-    """Run a SELECT on the raw driver cursor and yield plain tuples, in batches.
+    """Run a SELECT on the raw driver cursor and yield plain tuples.
+
+    See ``fetch_batches``, which this reads.
+    """
+    for rows in fetch_batches(session, query, batch):
+        yield from rows
+
+
+def fetch_batches(
+    session: Session, query: Executable, batch: int = 10_000
+) -> Iterator[list[tuple[Any, ...]]]:
+    """Run a SELECT on the raw driver cursor and yield lists of plain tuples.
 
     Bypasses SQLAlchemy's row and type processing, which costs about half the
     time of loading 350,000 roster rows (bench/import_bench.py). Columns come
     back as the driver gives them: SQLite returns booleans as 0 or 1 and JSON as
-    text.
+    text. On PostgreSQL the cursor is a server-side one, so that only one batch
+    is held in memory rather than the whole result.
     """
     connection = session.connection()
     compiled = query.compile(dialect=connection.dialect)
     params: Any = compiled.params
     if compiled.positiontup is not None:
         params = tuple(compiled.params[name] for name in compiled.positiontup)
-    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    dbapi_connection: Any = connection.connection.dbapi_connection
+    if connection.dialect.name == "postgresql":
+        cursor = dbapi_connection.cursor(name=f"fetch_batches_{next(_cursor_ids)}")
+    else:
+        cursor = dbapi_connection.cursor()
     try:
         cursor.execute(str(compiled), params)
         while rows := cursor.fetchmany(batch):
-            yield from rows
+            yield rows
     finally:
         cursor.close()
 

@@ -72,6 +72,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_handler(handler, args, log_path)
 
 
+def database_failure(cause: object) -> str:
+    """Describe a database driver error with the step that usually fixes it."""
+    text = str(cause).strip()
+    lowered = text.lower()
+    if "locked" in lowered or "busy" in lowered:
+        advice = "another process is writing to it; try again in a moment"
+    elif "readonly" in lowered or "read-only" in lowered:
+        advice = "the database file or its folder is read-only; check permissions"
+    else:
+        advice = "check that the database is reachable and try again"
+    return f"the database failed ({text}); {advice}"
+
+
 def run_handler(handler: object, args: argparse.Namespace, log_path: object) -> int:
     """Run a command; print failures in words, never as a traceback."""
     from sqlalchemy.exc import OperationalError
@@ -87,16 +100,21 @@ def run_handler(handler: object, args: argparse.Namespace, log_path: object) -> 
         return EXIT_FAILED
     except OperationalError as error:
         log.warning("%s failed on the database: %s", args.command, error.orig)
-        print(
-            f"error: the database failed ({error.orig}); check that it is reachable "
-            "and try again",
-            file=sys.stderr,
-        )
+        print(f"error: {database_failure(error.orig)}", file=sys.stderr)
         return EXIT_FAILED
     except BrokenPipeError:
         # The reader of the output went away, as with "| head": exit quietly.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as error:
+        log.warning("%s failed on a file: %s", args.command, error)
+        where = f" {error.filename}" if error.filename else ""
+        print(
+            f"error: cannot use{where}: {error.strerror or error}; check the path "
+            "and its permissions",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -35,7 +35,9 @@ def database_url(option: str | None) -> str:
         return option
     if os.environ.get(DATABASE_ENV):
         return os.environ[DATABASE_ENV]
-    return f"sqlite:///{data_dir() / 'penji.db'}"
+    folder = data_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / 'penji.db'}"
 
 
 def setup_file_logging(name: str, verbose: bool = False) -> Path:
@@ -56,4 +58,6 @@ def setup_file_logging(name: str, verbose: bool = False) -> Path:
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    # Alembic logs its set-up at INFO on every start, even with nothing to do.
+    logging.getLogger("alembic").setLevel(logging.DEBUG if verbose else logging.WARNING)
     return path

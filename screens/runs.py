@@ -56,21 +56,30 @@ def counts_cell(counts: dict[str, int]) -> str:
 
 
 def plan_text(plan: RollbackPlan) -> str:
+    def one(count: int, singular: str, plural_form: str) -> str:
+        return singular if count == 1 else plural_form
+
+    restored = plural(plan.restored, "changed or removed row")
+    gets = one(plan.restored, "gets its", "get their")
     lines = [
         f"Roll back run {plan.run_id} ({plan.kind}, {plan.file_name})? This restores "
         "the rows as they were before it:",
-        f"  {plural(plan.restored, 'changed or removed row')} get their old "
-        "values back",
-        f"  {plural(plan.deleted, 'row')} it added are deleted",
+        f"  {restored} {gets} old values back",
     ]
+    if plan.deleted:
+        verb = one(plan.deleted, "is", "are")
+        lines.append(f"  {plural(plan.deleted, 'row')} it added {verb} deleted")
     if plan.deactivated:
+        verb = one(plan.deactivated, "becomes", "become")
         lines.append(
-            f"  {plural(plan.deactivated, 'row')} it brought back become inactive"
+            f"  {plural(plan.deactivated, 'row')} it added or brought back "
+            f"{verb} inactive"
         )
     if plan.replaced:
+        verb = one(plan.replaced, "comes", "come")
         lines.append(
             f"  {plural(plan.replaced, 'row')} of the other source it replaced "
-            "come back"
+            f"{verb} back"
         )
     if plan.sample_keys:
         lines.append("For example: " + ", ".join(plan.sample_keys))
@@ -206,10 +215,8 @@ computed against its rows; the confirmation lists what comes back.
 
     def action_approve(self) -> None:
         run = self.selected()
-        if run is None or run.status not in ("held", "previewed"):
-            self.notify(
-                "Only a held or previewed run can be approved", severity="warning"
-            )
+        if run is None or run.status != "held":
+            self.notify("Only a held run can be approved", severity="warning")
             return
         reason = run.hold_reason or "No guard held it."
         body = (

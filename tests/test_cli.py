@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -228,3 +229,69 @@ def test_demo_loads_once(
     assert main(["--db", url, "imports", "list", "--status", "applied"]) == 0
     applied = capsys.readouterr().out.splitlines()
     assert len(applied) == 12
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("nonsense", "invalid database URL 'nonsense'"),
+        ("mysql://u@127.0.0.1/x", "its driver is not installed"),
+        ("sqlite:////nonexistent-folder/x.db", "folder /nonexistent-folder does not"),
+    ],
+)
+def test_database_url_problems_are_clear(
+    url: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["--db", url, "school", "list"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert message in err
+    assert "unexpected" not in err
+    assert not Path("/nonexistent-folder").exists()
+
+
+def test_directory_as_file_is_clear(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["--db", db, "import", "students", str(tmp_path), "--community", "lc"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"cannot read {tmp_path}" in err
+
+
+def test_json_failure_is_json(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, "s.csv", csv_bytes(STUDENT_HEADER, student_rows(2)))
+    code = main(
+        ["--db", db, "import", "students", path, "--community", "nowhere", "--json"]
+    )
+    result = json.loads(capsys.readouterr().out)
+    assert code == 2
+    assert result["status"] == "failed"
+    assert "community 'nowhere' not found" in result["error"]
+
+
+def test_undecodable_file_name_is_kept(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    name = os.fsdecode(b"caf\xe9-students.csv")
+    path = tmp_path / name
+    path.write_bytes(csv_bytes(STUDENT_HEADER, student_rows(2)))
+    code, result = run_json(capsys, db, str(path))
+    assert code == 0
+    assert result["file"] == "caf\ufffd-students.csv"
+
+
+def test_rejected_counts_have_every_key(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, "s.csv", b"Email\nnot-an-email\n")
+    _, result = run_json(capsys, db, path)
+    assert set(result["counts"]) == {
+        "added",
+        "changed",
+        "removed",
+        "unchanged",
+        "replaced",
+    }

@@ -136,6 +136,8 @@ def _check_regex(pattern: str) -> None:
             f"layout regex is {len(pattern)} characters long; keep it under "
             f"{MAX_PATTERN_LENGTH}"
         )
+    # TODO: a pattern with nested repeats, such as (a+)+$, can backtrack for
+    # seconds on a long swipe; nothing limits the match time yet.
     try:
         compiled = re.compile(pattern)
     except re.error as error:

@@ -136,15 +136,22 @@ def restore_before_state(
     community_id, source = scope
     now = utcnow()
 
+    # Rows the run added are deleted, except students and courses: check-ins
+    # and sessions may refer to them by now, so they become inactive and keep
+    # that history, as removed students and courses always do.
     added: list[str] = before["added"]
     for chunk in _chunks(added):
-        session.execute(
-            delete(table).where(
-                table.c.community_id == community_id,
-                table.c.source == source,
-                table.c.key.in_(chunk),
-            )
+        in_scope = (
+            table.c.community_id == community_id,
+            table.c.source == source,
+            table.c.key.in_(chunk),
         )
+        if spec.soft_delete:
+            session.execute(
+                update(table).where(*in_scope).values(active=False, updated_at=now)
+            )
+        else:
+            session.execute(delete(table).where(*in_scope))
 
     def restore(pairs: Iterable[list[Any]], active: bool) -> list[dict[str, Any]]:
         return [

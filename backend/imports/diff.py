@@ -45,10 +45,12 @@ def compute_diff(
     added, changed = diff.added, diff.changed
     unchanged = 0
     width = len(existing.fields)
+    if len(parsed.fields) < width:
+        # Fields stored but missing from this file read as empty.
+        for key, values in parsed.rows.items():
+            if len(values) < width:
+                parsed.rows[key] = values + ("",) * (width - len(values))
     for key, values in parsed.rows.items():
-        if len(values) < width:
-            values = values + ("",) * (width - len(values))
-            parsed.rows[key] = values
         row = stored.get(key)
         if row is None:
             added.append(key)
@@ -60,10 +62,10 @@ def compute_diff(
         else:
             unchanged += 1
     diff.unchanged = unchanged
-    rows = parsed.rows
-    diff.removed = [
-        key for key, row in stored.items() if row.active and key not in rows
-    ]
+    # The set difference runs in C; the list keeps the stored rows' order.
+    missing = stored.keys() - parsed.rows.keys()
+    if missing:
+        diff.removed = [key for key in stored if key in missing and stored[key].active]
     if replaced is not None:
         diff.replaced = {
             key: row.values for key, row in replaced.rows.items() if row.active

@@ -39,6 +39,8 @@ def warn_unknown_courses(
     session: Session, community_id: int, parsed: ParsedFile
 ) -> None:
     """Add a warning for each row naming a course the community does not have."""
+    if parsed.spec.name == "courses":
+        return
     if "course_code" in parsed.fields:
         position = parsed.fields.index("course_code")
         check = lambda value, codes: value in codes  # noqa: E731
@@ -50,6 +52,12 @@ def warn_unknown_courses(
     else:
         return
     codes = active_course_codes(session, community_id)
+    if parsed.spec.name != "providers":
+        # Check each distinct code once; the row loop below then runs only
+        # when some code is unknown.
+        distinct = {values[position] for values in parsed.rows.values()}
+        if distinct <= codes:
+            return
     unknown = 0
     for key, values in parsed.rows.items():
         if not check(values[position], codes):

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from backend import audit
 from backend.db import transaction
 from backend.errors import Conflict
+from backend.formats.kinds import get_kind
 from backend.imports.service import get_run, newest_applied_id
 from backend.models import Community, ImportRun
 from backend.services.schools import get_community
@@ -51,7 +52,8 @@ class RollbackPlan:
 
     Counts are of rows: ``deleted`` rows the run added, ``restored`` rows it
     changed or removed (given back their old values), ``deactivated`` rows it
-    brought back, and ``replaced`` rows of the other source it had replaced.
+    brought back or, for students and courses, added, and ``replaced`` rows of
+    the other source it had replaced.
     ``newest`` is False when a later applied run must be rolled back first;
     ``newest_id`` is the newest applied run of the same kind and source.
     """
@@ -85,9 +87,10 @@ def rollback_plan(session: Session, run_id: int) -> RollbackPlan:
         run_id=run.id,
         kind=run.kind,
         file_name=run.file_name,
-        deleted=len(before["added"]),
+        deleted=0 if get_kind(run.kind).soft_delete else len(before["added"]),
         restored=len(restored),
-        deactivated=len(before["reactivated"]),
+        deactivated=len(before["reactivated"])
+        + (len(before["added"]) if get_kind(run.kind).soft_delete else 0),
         replaced=len(before["replaced"]),
         sample_keys=(restored + before["added"])[:SAMPLE_SIZE],
         newest=newest_id == run.id,

@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
-from backend.db import fetch_tuples
+from backend.db import fetch_batches, fetch_tuples
 from backend.formats.kinds import KindSpec
 
 Row = tuple[str, ...]
@@ -38,7 +39,7 @@ class ExistingRows:
 
     @property
     def active_count(self) -> int:
-        return sum(1 for row in self.rows.values() if row.active)
+        return sum(map(attrgetter("active"), self.rows.values()))
 
 
 def table_of(spec: KindSpec) -> Table:
@@ -98,14 +99,14 @@ def load_existing(
     shared = [
         (i, cache) for i, cache in enumerate(value_caches or ()) if cache is not None
     ]
-    for row in fetch_tuples(session, query):
-        values = row[3:]
-        if shared:
-            cells = list(values)
-            for i, cache in shared:
-                cells[i] = cache.setdefault(cells[i], cells[i])
-            values = tuple(cells)
-        stored[row[1]] = StoredRow(row[0], values, bool(row[2]))
+    # Each batch is turned into columns so that the sharing of strings and the
+    # building of rows run in map and zip, not in a Python loop per row.
+    for batch in fetch_batches(session, query):
+        ids, keys, actives, *columns = zip(*batch, strict=True)
+        for i, cache in shared:
+            columns[i] = tuple(map(cache.setdefault, columns[i], columns[i]))
+        rows = map(StoredRow, ids, zip(*columns, strict=True), map(bool, actives))
+        stored.update(zip(keys, rows, strict=True))
     return existing
 
 

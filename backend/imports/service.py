@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import zlib
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend import audit, leases
+from backend.bulk import gc_paused
 from backend.db import transaction
 from backend.errors import Conflict, InvalidValue, NotFound
 from backend.formats.kinds import KindSpec, get_kind
@@ -29,6 +31,7 @@ from backend.imports.rows import (
     Row,
     load_existing,
     stored_extra_fields,
+    table_of,
 )
 from backend.models import SOURCES, Community, ImportRun, utcnow
 from backend.services.integrations import get_setting, is_enabled
@@ -44,6 +47,41 @@ INTEGRATION_OF_KIND = {
     "student_metadata": "student_metadata",
     "course_grades": "course_grades",
 }
+
+
+@dataclass(frozen=True)
+class ScopeState:
+    """The stored rows a preview's diff was computed from, and their fingerprint.
+
+    Apply reuses the diff when the scope's fingerprint is unchanged, which
+    saves loading and comparing every stored row a second time.
+    """
+
+    existing: ExistingRows
+    replaced: ExistingRows | None
+    diff: Diff
+    fingerprint: tuple[Any, ...]
+
+
+def scope_fingerprint(
+    session: Session, spec: KindSpec, community_id: int, source: str
+) -> tuple[Any, ...]:
+    """Summarise the rows an import of this scope reads.
+
+    Every write to a roster row sets its ``updated_at``, and deletes lower the
+    count and the sum of ids, so any change since the fingerprint was taken
+    changes it.
+    """
+    table = table_of(spec)
+    sources = [source]
+    if spec.name == "course_enrollment" and source == "sftp":
+        sources.append("custom")
+    row = session.execute(
+        select(func.count(), func.max(table.c.updated_at), func.sum(table.c.id)).where(
+            table.c.community_id == community_id, table.c.source.in_(sources)
+        )
+    ).one()
+    return tuple(row)
 
 
 @dataclass
@@ -65,11 +103,18 @@ class Preview:
     hold_reason: str | None
     sha256: str
     old: dict[str, Row] = field(default_factory=dict)
+    scope_state: ScopeState | None = field(default=None, repr=False)
 
     @property
     def counts(self) -> dict[str, int]:
         if self.diff is None:
-            return {"added": 0, "changed": 0, "removed": 0, "unchanged": 0}
+            return {
+                "added": 0,
+                "changed": 0,
+                "removed": 0,
+                "unchanged": 0,
+                "replaced": 0,
+            }
         return self.diff.counts()
 
 
@@ -162,11 +207,36 @@ def preview_import(
     file_name: str,
 ) -> Preview:
     """Parse and diff a file, record the run, and write no roster row."""
+    # A file name that is not valid UTF-8 reaches Python with surrogates, which
+    # no database accepts; its bad bytes are shown as U+FFFD instead.
+    file_name = file_name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     try:
         spec = get_kind(kind)
     except KeyError as error:
         raise InvalidValue(str(error.args[0])) from None
-    sha256 = hashlib.sha256(data).hexdigest()
+    # hashlib and zlib release the GIL on large buffers, so the digest and the
+    # stored copy are made on another core while the file is parsed.
+    with gc_paused(), ThreadPoolExecutor(max_workers=1) as pool:
+        stored_copy = pool.submit(_digest_and_compress, data)
+        return _preview(
+            factory, community_slug, spec, source, data, file_name, stored_copy
+        )
+
+
+def _digest_and_compress(data: bytes) -> tuple[str, bytes]:
+    return hashlib.sha256(data).hexdigest(), zlib.compress(data, 1)
+
+
+def _preview(
+    factory: sessionmaker[Session],
+    community_slug: str,
+    spec: KindSpec,
+    source: str,
+    data: bytes,
+    file_name: str,
+    stored_copy: Future[tuple[str, bytes]],
+) -> Preview:
+    kind = spec.name
     with transaction(factory) as session:
         community = get_community(session, community_slug)
         _check_source(session, community, kind, source)
@@ -175,6 +245,7 @@ def preview_import(
         )
         diff = None
         reason = None
+        scope_state = None
         old: dict[str, Row] = {}
         if parsed.ok:
             warn_unknown_courses(session, community.id, parsed)
@@ -186,7 +257,10 @@ def preview_import(
             for key in (*diff.changed, *diff.removed):
                 old[key] = existing.rows[key].values
             old.update(diff.replaced)
+            fingerprint = scope_fingerprint(session, spec, community.id, source)
+            scope_state = ScopeState(existing, replaced, diff, fingerprint)
 
+        sha256, compressed = stored_copy.result()
         actor = audit.current_actor()
         run = ImportRun(
             community_id=community.id,
@@ -199,7 +273,7 @@ def preview_import(
             hold_reason=reason,
             os_user=actor.os_user,
             ssh_client=actor.ssh_client,
-            file_data=zlib.compress(data, 1) if parsed.ok else None,
+            file_data=compressed if parsed.ok else None,
         )
         _warn_same_file(session, parsed, run)
         run.errors = _problems(parsed)
@@ -216,6 +290,17 @@ def preview_import(
             )
         session.add(run)
         session.flush()
+        if parsed.ok:
+            audit.record(
+                session,
+                "import.preview",
+                community=community,
+                kind=kind,
+                actor=actor,
+                file=file_name,
+                run_id=run.id,
+                counts=run.counts,
+            )
         log.info(
             "previewed %s import %s for %s: %s",
             kind,
@@ -235,6 +320,7 @@ def preview_import(
             hold_reason=reason,
             sha256=sha256,
             old=old,
+            scope_state=scope_state,
         )
 
 
@@ -247,14 +333,23 @@ def apply_preview(
 ) -> ImportRun:
     """Apply a previewed run in one transaction, or hold it if a guard trips.
 
-    The diff is computed again inside the transaction, so rows changed since the
-    preview are taken into account. ``force`` applies past a guard.
+    The preview's diff is reused when the scope's stored rows are unchanged
+    since the preview; otherwise it is computed again inside the transaction,
+    so rows changed meanwhile are taken into account. ``force`` applies past a
+    guard.
     """
     if preview.status == "rejected":
         raise Conflict(
             f"run {preview.run_id} was rejected; fix the file and import again"
         )
-    return _apply(factory, preview.run_id, preview.parsed, force, action="import.apply")
+    return _apply(
+        factory,
+        preview.run_id,
+        preview.parsed,
+        force,
+        action="import.apply",
+        reuse=preview.scope_state,
+    )
 
 
 def _apply(
@@ -263,6 +358,7 @@ def _apply(
     parsed: ParsedFile,
     force: bool,
     action: str,
+    reuse: ScopeState | None = None,
 ) -> ImportRun:
     with factory() as session:
         run = session.get(ImportRun, run_id)
@@ -278,13 +374,18 @@ def _apply(
         ) from None
     try:
         with transaction(factory) as session:
-            return _apply_locked(session, run_id, parsed, force, action)
+            return _apply_locked(session, run_id, parsed, force, action, reuse)
     finally:
         leases.release(factory, _lease_name(community_id, kind), holder)
 
 
 def _apply_locked(
-    session: Session, run_id: int, parsed: ParsedFile, force: bool, action: str
+    session: Session,
+    run_id: int,
+    parsed: ParsedFile,
+    force: bool,
+    action: str,
+    reuse: ScopeState | None,
 ) -> ImportRun:
     run = session.get(ImportRun, run_id, with_for_update=True)
     assert run is not None
@@ -295,8 +396,18 @@ def _apply_locked(
     community = session.get(Community, run.community_id)
     assert community is not None
     spec = get_kind(run.kind)
-    existing, replaced = _load_state(session, spec, community.id, run.source, parsed)
-    diff = compute_diff(parsed, existing, replaced)
+    # Only reading and comparing are paused: the writes go through SQLAlchemy
+    # and the driver, whose objects may form cycles.
+    with gc_paused():
+        if reuse is not None and reuse.fingerprint == scope_fingerprint(
+            session, spec, community.id, run.source
+        ):
+            existing, replaced, diff = reuse.existing, reuse.replaced, reuse.diff
+        else:
+            existing, replaced = _load_state(
+                session, spec, community.id, run.source, parsed
+            )
+            diff = compute_diff(parsed, existing, replaced)
     run.counts = diff.counts()
 
     reason = hold_reason(spec, diff, existing.active_count, community)
@@ -369,13 +480,18 @@ def get_run(session: Session, run_id: int) -> ImportRun:
 
 
 def approve_run(factory: sessionmaker[Session], run_id: int) -> ImportRun:
-    """Apply a held or previewed run past its guard, from the file it kept."""
+    """Apply a held run past its guard, from the file it kept.
+
+    Only a held run can be approved: a run left previewed, by an interrupted
+    or dry-run import, never had its guards decided, so it is imported again
+    or rejected instead.
+    """
     with factory() as session:
         run = get_run(session, run_id)
-        if run.status not in ("held", "previewed"):
+        if run.status != "held":
             raise Conflict(
-                f"run {run_id} is {run.status}; only a held or previewed run "
-                "can be approved"
+                f"run {run_id} is {run.status}; only a held run can be approved. "
+                "Import the file again to preview and apply it"
             )
         newer = session.scalar(
             select(func.max(ImportRun.id)).where(

@@ -89,7 +89,9 @@ class DropInCheckIn(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
     identifier: Mapped[str] = mapped_column(String(320))
-    student_row_id: Mapped[int | None] = mapped_column(ForeignKey("students.id"))
+    student_row_id: Mapped[int | None] = mapped_column(
+        ForeignKey("students.id"), index=True
+    )
     student_email: Mapped[str | None] = mapped_column(String(320))
     first_name: Mapped[str | None] = mapped_column(String(120))
     last_name: Mapped[str | None] = mapped_column(String(120))

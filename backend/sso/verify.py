@@ -7,6 +7,9 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from xml.etree.ElementTree import Comment, ProcessingInstruction, TreeBuilder
+
+from defusedxml.ElementTree import DefusedXMLParser
 
 from backend.sso.inspect import STATUS_SUCCESS, ResponseFacts, read_response
 from backend.sso.saml import (
@@ -35,6 +38,30 @@ class ReplayState:
 
 def _when(value: datetime | None) -> str:
     return f"{value:%Y-%m-%d %H:%M:%S} UTC" if value else "not given"
+
+
+def check_no_comments(xml: bytes) -> None:
+    """Reject comments and processing instructions inside the response.
+
+    Canonicalization drops comments before the digest, so a comment added
+    inside a signed value keeps the signature valid while a reader that skips
+    comments sees a shorter value. A signed response has no need for comments,
+    so any comment is treated as tampering.
+    """
+    builder = TreeBuilder(insert_comments=True, insert_pis=True)
+    parser = DefusedXMLParser(target=builder)
+    parser.feed(xml)
+    root = parser.close()
+    found = [
+        node for node in root.iter() if node.tag in (Comment, ProcessingInstruction)
+    ]
+    if found:
+        raise SamlFailure(
+            "comment",
+            f"the response contains {len(found)} XML comments or processing "
+            "instructions, which can hide a change to a signed value; ask the "
+            "school's IT whether anything rewrites responses on the way",
+        )
 
 
 def check_structure(facts: ResponseFacts) -> None:
@@ -288,6 +315,7 @@ def verify_response(
     """
     now = now or datetime.now(UTC)
     facts = read_response(xml)
+    check_no_comments(xml)
     skew = timedelta(seconds=settings.clock_skew_seconds)
     check_structure(facts)
     check_signatures(facts)

@@ -7,6 +7,7 @@ import logging
 import posixpath
 import secrets
 import stat
+import unicodedata
 from dataclasses import dataclass
 
 import paramiko
@@ -17,6 +18,23 @@ INBOUND = "inbound"
 OUTBOUND = "outbound"
 ARCHIVE = "archive"
 TEMP_PREFIX = ".penji-upload-"
+
+
+def has_control_characters(text: str) -> bool:
+    return any(unicodedata.category(char) == "Cc" for char in text)
+
+
+def check_remote_name(name: str) -> None:
+    """Raise ValueError unless ``name`` is one plain file or folder name.
+
+    A name with a slash, ``.`` or ``..`` would leave the community's folder, and
+    control characters could forge lines in logs and terminals.
+    """
+    if name in ("", ".", "..") or "/" in name or has_control_characters(name):
+        raise ValueError(
+            f"unsafe remote file name {name!r}: a name cannot be empty, '.' or '..', "
+            "or contain a slash or control characters"
+        )
 
 
 @dataclass(frozen=True)
@@ -36,6 +54,9 @@ class RemoteFolder:
         self.base = base.rstrip("/") or "."
 
     def path(self, *parts: str) -> str:
+        """Join names below the base folder, raising ValueError on an unsafe name."""
+        for part in parts:
+            check_remote_name(part)
         return posixpath.join(self.base, *parts)
 
     def ensure_folders(self) -> None:

@@ -83,7 +83,22 @@ def _address(server: ServerSettings) -> str:
     return f"{server.host}:{server.port}" if server.port != 22 else server.host
 
 
+def _check_key_private(server: ServerSettings) -> None:
+    """Reject a key file that other users can read, as OpenSSH does."""
+    try:
+        mode = server.private_key.stat().st_mode & 0o777
+    except FileNotFoundError:
+        return
+    if mode & 0o077:
+        raise LoginFailed(
+            f"private key {server.private_key} of server {server.name!r} has mode "
+            f"{mode:o}, readable by other users; run 'chmod 600 "
+            f"{server.private_key}' and check who read it"
+        )
+
+
 def _load_key(server: ServerSettings) -> paramiko.PKey:
+    _check_key_private(server)
     try:
         return paramiko.PKey.from_path(server.private_key)
     except FileNotFoundError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 from typing import Any
 
@@ -27,13 +28,15 @@ def register(commands: Any) -> None:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from backend.demo.load import load_demo
+    from backend.demo.load import demo_loaded, load_demo
     from backend.imports import service
     from penji_tui.config import data_dir
     from penji_tui.report import preview_text
 
     factory = open_db(args)
-    print("loading the demo school (once; takes a few seconds)...", file=sys.stderr)
+    with factory() as session:
+        if not demo_loaded(session):
+            print("loading the demo school (takes a few seconds)...", file=sys.stderr)
     files = load_demo(factory)
     sample = data_dir() / "demo" / "students-next-night.csv"
     sample.parent.mkdir(parents=True, exist_ok=True)
@@ -52,9 +55,10 @@ def run_demo(args: argparse.Namespace) -> int:
         sample.name,
     )
     print(preview_text(preview))
+    program = shutil.which("penji-tui") or sys.argv[0]
     print(
         f"\nThe file is at {sample}. Apply it with:\n"
-        f"  penji-tui import students {sample} --community {files.community_slug} "
+        f"  {program} import students {sample} --community {files.community_slug} "
         "--source sftp"
     )
     return 0

@@ -11,6 +11,7 @@ from penji_tui.commands import open_db
 
 EXIT_REJECTED = 1
 EXIT_HELD = 3
+EXIT_FAILED = 2
 KINDS = (
     "students",
     "courses",
@@ -28,7 +29,7 @@ def register(commands: Any) -> None:
         description=(
             "Preview the changes a CSV file makes to a community's roster, then apply "
             "them unless --dry-run is given or a guard holds the import. Exit status: "
-            "0 previewed or applied, 1 rejected, 3 held."
+            "0 previewed or applied, 1 rejected, 2 failed to run, 3 held."
         ),
     )
     parser.add_argument("kind", choices=KINDS, metavar="KIND", help=", ".join(KINDS))
@@ -68,6 +69,21 @@ def register(commands: Any) -> None:
 
 
 def import_file(args: argparse.Namespace) -> int:
+    from backend.errors import PenjiError
+
+    try:
+        return _import_file(args)
+    except PenjiError as error:
+        if not args.json:
+            raise
+        # Scripts that asked for JSON get JSON on stdout even when the import
+        # could not start, such as when another import is running.
+        failure = {"status": "failed", "run_id": None, "error": str(error)}
+        print(json.dumps(failure, indent=2))
+        return EXIT_FAILED
+
+
+def _import_file(args: argparse.Namespace) -> int:
     from backend.errors import InvalidValue
     from backend.imports import service
     from penji_tui.report import preview_json, preview_text

@@ -118,6 +118,14 @@ def sync_now(args: argparse.Namespace) -> int:
             f"community {args.community!r} has no [communities.{args.community}] "
             f"table in {config.path or 'the configuration'}"
         )
+    if not config.sync.communities:
+        from penji_tui.daemon.config import default_config_path
+
+        where = config.path or f"{default_config_path()} (not found)"
+        raise InvalidValue(
+            f"no community to sync: {where} has no [communities.SLUG] table; "
+            "see docs/daemon.md for the configuration"
+        )
     stderr = logging.StreamHandler(sys.stderr)
     stderr.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
     logging.getLogger("backend.sync").addHandler(stderr)

@@ -120,6 +120,22 @@ def _servers(base: Path, table: dict[str, Any]) -> dict[str, ServerSettings]:
     return servers
 
 
+def _check_remote_dir(where: str, remote_dir: str) -> None:
+    """Reject a folder that climbs out with ``..`` or holds control characters."""
+    from backend.sync.remote import has_control_characters
+
+    if ".." in remote_dir.split("/"):
+        raise InvalidValue(
+            f"remote_dir {remote_dir!r} in {where} cannot contain '..'; give the "
+            "community's folder relative to the login folder, or as an absolute path"
+        )
+    if has_control_characters(remote_dir) or not remote_dir.strip("/"):
+        raise InvalidValue(
+            f"remote_dir {remote_dir!r} in {where} is empty or contains control "
+            "characters; give a plain folder path such as 'northfield/learning'"
+        )
+
+
 def _communities(
     table: dict[str, Any], servers: dict[str, ServerSettings]
 ) -> tuple[CommunitySync, ...]:
@@ -137,9 +153,9 @@ def _communities(
                 f"{where} names server {server_name!r}, which no [servers.NAME] "
                 "table defines"
             )
-        communities.append(
-            CommunitySync(slug, servers[server_name], fields.get("remote_dir", slug))
-        )
+        remote_dir = fields.get("remote_dir", slug)
+        _check_remote_dir(where, remote_dir)
+        communities.append(CommunitySync(slug, servers[server_name], remote_dir))
     return tuple(communities)
 
 
@@ -223,4 +239,25 @@ def load_config(path: Path | None) -> DaemonConfig:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise InvalidValue(f"invalid TOML in {chosen}: {error}") from None
+    _check_password_private(chosen, data)
     return parse_config(data, chosen)
+
+
+def _check_password_private(path: Path, data: dict[str, Any]) -> None:
+    """Reject a file that holds a database password and others can read."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    url = data.get("database_url")
+    if not isinstance(url, str):
+        return
+    try:
+        password = make_url(url).password
+    except ArgumentError:
+        return
+    mode = path.stat().st_mode & 0o777
+    if password and mode & 0o077:
+        raise InvalidValue(
+            f"{path} holds a database password but has mode {mode:o}, readable "
+            f"by other users; run 'chmod 600 {path}'"
+        )

@@ -11,7 +11,14 @@ from backend.db import transaction
 from backend.errors import Conflict, InvalidValue
 from backend.imports import apply as apply_module
 from backend.imports import service
-from backend.models import Course, Enrollment, ImportRun, Student, StudentMetadata
+from backend.models import (
+    Course,
+    DropInCheckIn,
+    Enrollment,
+    ImportRun,
+    Student,
+    StudentMetadata,
+)
 from backend.services import integrations, schools
 from tests.helpers import (
     STUDENT_HEADER,
@@ -285,7 +292,7 @@ def test_rollback_of_soft_deleted_courses(factory: sessionmaker[Session]) -> Non
     assert count(factory, Course, active=True) == 2
     service.rollback_run(factory, run.id)
     assert count(factory, Course, active=True) == 10
-    assert count(factory, Course) == 10
+    assert count(factory, Course, key="NEW1", active=False) == 1
 
 
 def test_held_run_stale_after_newer_apply(factory: sessionmaker[Session]) -> None:
@@ -303,3 +310,81 @@ def test_held_run_stale_after_newer_apply(factory: sessionmaker[Session]) -> Non
         service.approve_run(factory, held.id)
     assert count(factory, Student, active=True) == 11
     assert service.reject_run(factory, held.id).status == "rejected"
+
+
+def test_previewed_run_cannot_be_approved(factory: sessionmaker[Session]) -> None:
+    make_community(factory)
+    run_import(factory, "students", csv_bytes(STUDENT_HEADER, student_rows(10)))
+    data = csv_bytes(STUDENT_HEADER, student_rows(1))
+    preview = service.preview_import(factory, "lc", "students", "sftp", data, "s.csv")
+    assert preview.status == "previewed"
+    assert preview.hold_reason is not None
+    with pytest.raises(Conflict, match="only a held run can be approved"):
+        service.approve_run(factory, preview.run_id)
+    assert count(factory, Student, active=True) == 10
+
+
+def test_courses_file_names_no_unknown_course(factory: sessionmaker[Session]) -> None:
+    make_community(factory)
+    preview, _ = run_import(factory, "courses", csv_bytes(COURSE_HEADER, ["NEW1,New"]))
+    assert preview.parsed.warnings.total == 0
+
+
+def test_rollback_keeps_students_with_history(factory: sessionmaker[Session]) -> None:
+    make_community(factory)
+    run_import(factory, "students", csv_bytes(STUDENT_HEADER, student_rows(10)))
+    rows = student_rows(10) + student_rows(1, start=50)
+    _, run = run_import(factory, "students", csv_bytes(STUDENT_HEADER, rows))
+    with transaction(factory) as session:
+        newcomer = session.scalars(
+            select(Student).where(Student.key == "s50@uni.edu")
+        ).one()
+        session.add(
+            DropInCheckIn(
+                community_id=newcomer.community_id,
+                identifier="000050",
+                student_row_id=newcomer.id,
+            )
+        )
+    service.rollback_run(factory, run.id)
+    with factory() as session:
+        newcomer = session.scalars(
+            select(Student).where(Student.key == "s50@uni.edu")
+        ).one()
+        visit = session.scalars(select(DropInCheckIn)).one()
+    assert newcomer.active is False
+    assert visit.student_row_id == newcomer.id
+    assert count(factory, Student, active=True) == 10
+
+
+def test_stale_preview_diffs_again(factory: sessionmaker[Session]) -> None:
+    make_community(factory)
+    data = csv_bytes(STUDENT_HEADER, student_rows(5))
+    stale = service.preview_import(factory, "lc", "students", "sftp", data, "a.csv")
+    assert stale.counts["added"] == 5
+    run_import(factory, "students", data)
+    run = service.apply_preview(factory, stale)
+    assert run.status == "applied"
+    assert run.counts["added"] == 0
+    assert run.counts["unchanged"] == 5
+    assert count(factory, Student) == 5
+
+
+def test_fresh_preview_diff_is_reused(factory: sessionmaker[Session]) -> None:
+    make_community(factory)
+    run_import(factory, "students", csv_bytes(STUDENT_HEADER, student_rows(20)))
+    rows = student_rows(20, "Roe")[:2] + student_rows(20)[2:]
+    data = csv_bytes(STUDENT_HEADER, rows)
+    preview = service.preview_import(factory, "lc", "students", "sftp", data, "b.csv")
+    assert preview.scope_state is not None
+    with factory() as session:
+        assert preview.scope_state.fingerprint == service.scope_fingerprint(
+            session, preview.spec, preview.community_id, "sftp"
+        )
+    run = service.apply_preview(factory, preview)
+    assert run.counts["changed"] == 2
+    assert count(factory, Student, last_name="Roe") == 2
+    with factory() as session:
+        assert preview.scope_state.fingerprint != service.scope_fingerprint(
+            session, preview.spec, preview.community_id, "sftp"
+        )

@@ -244,7 +244,7 @@ async def test_rollback_newest_run(
         await settle(pilot)
         modal = app.screen
         assert isinstance(modal, ConfirmModal)
-        assert "4 rows it added are deleted" in modal.body
+        assert "4 rows it added or brought back become inactive" in modal.body
         await pilot.press("y")
         await settle(pilot)
     assert statuses(students_factory)[-1] == "rolled_back"

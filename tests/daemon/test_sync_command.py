@@ -74,3 +74,13 @@ def test_sync_unknown_community_rejected(
     )
     assert code == 2
     assert "[communities.zz]" in capsys.readouterr().err
+
+
+def test_sync_without_configuration_explains(
+    xdg: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["--db", f"sqlite:///{tmp_path / 'p.db'}", "sync", "--now"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "no community to sync" in err
+    assert "daemon.toml (not found)" in err
