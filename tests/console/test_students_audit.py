@@ -83,7 +83,7 @@ async def test_audit_filter_by_kind(
         everything = table.row_count
         app.screen.query_one("#kind", Input).value = "courses"
         await settle(pilot)
-        kinds = {table.get_row_at(i)[4] for i in range(table.row_count)}
+        kinds = {table.get_row_at(i)[3] for i in range(table.row_count)}
     assert everything > table.row_count
     assert kinds == {"courses"}
 
