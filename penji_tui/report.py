@@ -49,6 +49,7 @@ def preview_text(preview: Preview, run: ImportRun | None = None) -> str:
         f"{parsed.file_name}: {preview.spec.label} ({preview.source}) for "
         f"{preview.community_slug}, run {preview.run_id}: {status}",
     ]
+
     if preview.diff is not None:
         out.append(f"  {_counts_line(counts)}")
     reason = run.hold_reason if run is not None else None
@@ -61,6 +62,7 @@ def preview_text(preview: Preview, run: ImportRun | None = None) -> str:
     elif status == "previewed" and preview.hold_reason:
         out.append(f"  would be held: {preview.hold_reason}")
     out.extend(change_summary(preview))
+
     for title, problems in (("errors", parsed.errors), ("warnings", parsed.warnings)):
         if not problems:
             continue
@@ -69,6 +71,7 @@ def preview_text(preview: Preview, run: ImportRun | None = None) -> str:
         hidden = problems.total - min(50, len(problems.items))
         if hidden:
             out.append(f"  ... and {hidden:,} more")
+
     if status == "rejected":
         out.append("nothing was written; fix the file and import it again")
     return "\n".join(out)
@@ -82,6 +85,7 @@ def change_summary(preview: Preview) -> list[str]:
     fields = diff.fields
     rows = preview.parsed.rows
     out: list[str] = []
+
     for key in diff.added[:SHOWN_CHANGES]:
         values = ", ".join(
             f"{n}={v}" for n, v in zip(fields, rows[key], strict=True) if v
@@ -101,8 +105,9 @@ def change_summary(preview: Preview) -> list[str]:
         out.append(f"  - {key}")
     for key in list(diff.replaced)[:SHOWN_CHANGES]:
         out.append(f"  - {key}  (from the other source, replaced)")
-    total = len(diff.added) + len(diff.changed) + len(diff.removed) + len(diff.replaced)
+
     sizes = (len(diff.added), len(diff.changed), len(diff.removed), len(diff.replaced))
+    total = sum(sizes)
     shown = sum(min(SHOWN_CHANGES, size) for size in sizes)
     if total > shown:
         out.append(f"  ... {total - shown:,} more changes; see them in the console")

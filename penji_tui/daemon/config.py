@@ -121,7 +121,7 @@ def _servers(base: Path, table: dict[str, Any]) -> dict[str, ServerSettings]:
 
 
 def _check_remote_dir(where: str, remote_dir: str) -> None:
-    """Reject a folder that climbs out with ``..`` or holds control characters."""
+    """Reject a folder that climbs out with ``..`` or contains control characters."""
     from backend.sync.remote import has_control_characters
 
     if ".." in remote_dir.split("/"):
@@ -244,7 +244,7 @@ def load_config(path: Path | None) -> DaemonConfig:
 
 
 def _check_password_private(path: Path, data: dict[str, Any]) -> None:
-    """Reject a file that holds a database password and others can read."""
+    """Reject a file that contains a database password and others can read."""
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
@@ -258,6 +258,6 @@ def _check_password_private(path: Path, data: dict[str, Any]) -> None:
     mode = path.stat().st_mode & 0o777
     if password and mode & 0o077:
         raise InvalidValue(
-            f"{path} holds a database password but has mode {mode:o}, readable "
+            f"{path} contains a database password but has mode {mode:o}, readable "
             f"by other users; run 'chmod 600 {path}'"
         )
