@@ -20,7 +20,7 @@ from screens.work import JobRunner
 
 @dataclass(frozen=True)
 class SchoolPage:
-    """What the school screen shows, loaded in one transaction."""
+    """Facts and communities of the school screen, loaded in one transaction."""
 
     detail: SchoolDetail
     facts: list[Fact]

@@ -58,7 +58,7 @@ class ParsedFile:
 
 @dataclass
 class _Column:
-    """How one stored field is read: candidate column indexes, best first.
+    """Source columns of one stored field: candidate column indexes, best first.
 
     ``joined`` contains the Subject and Course Number indexes when a course code is
     built from them.

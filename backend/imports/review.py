@@ -26,7 +26,9 @@ def hold_run(
     with transaction(factory) as session:
         run = get_run(session, run_id)
         if run.status != "previewed":
-            raise Conflict(f"run {run_id} is {run.status}; only a previewed run holds")
+            raise Conflict(
+                f"run {run_id} is {run.status}; only a previewed run can be held"
+            )
         actor = audit.current_actor()
         run.status = "held"
         run.hold_reason = run.hold_reason or (
@@ -50,10 +52,11 @@ def hold_run(
 class RollbackPlan:
     """What rolling back an applied run would do, for staff to confirm.
 
-    Counts are of rows: ``deleted`` rows the run added, ``restored`` rows it
-    changed or removed (given back their old values), ``deactivated`` rows it
-    brought back or, for students and courses, added, and ``replaced`` rows of
-    the other source it had replaced.
+    Counts are of rows. ``deleted`` counts rows the run added, which are
+    deleted. ``restored`` counts rows it changed or removed, which get their
+    old values back. ``deactivated`` counts rows it brought back and, for
+    students and courses, rows it added. ``replaced`` counts rows of the other
+    source that the run had replaced.
     ``newest`` is False when a later applied run must be rolled back first;
     ``newest_id`` is the newest applied run of the same kind and source.
     """

@@ -493,16 +493,8 @@ def approve_run(factory: sessionmaker[Session], run_id: int) -> ImportRun:
                 f"run {run_id} is {run.status}; only a held run can be approved. "
                 "Import the file again to preview and apply it"
             )
-        newer = session.scalar(
-            select(func.max(ImportRun.id)).where(
-                ImportRun.community_id == run.community_id,
-                ImportRun.kind == run.kind,
-                ImportRun.source == run.source,
-                ImportRun.status == "applied",
-                ImportRun.id > run.id,
-            )
-        )
-        if newer is not None:
+        newer = newest_applied_id(session, run)
+        if newer is not None and newer > run.id:
             raise Conflict(
                 f"run {newer} applied a newer {run.kind} file after run {run_id} "
                 f"was held, so approving it would bring back older data; reject "
@@ -544,6 +536,7 @@ def reject_run(
 
 
 def newest_applied_id(session: Session, run: ImportRun) -> int | None:
+    """Return the id of the newest applied run of the scope of ``run``."""
     return session.scalar(
         select(func.max(ImportRun.id)).where(
             ImportRun.community_id == run.community_id,

@@ -1,4 +1,4 @@
-"""What happens in a community: users, joins, sessions, check-ins and sign-ups.
+"""Activity in a community: users, joins, sessions, check-ins and sign-ups.
 
 These rows feed the landing rules of share links and the nightly data exports.
 """

@@ -1,6 +1,6 @@
 """School-wide SAML single sign-on, its test logins, and share links.
 
-One ``sso_configs`` row per school holds the service-provider settings, the
+One ``sso_configs`` row per school contains the service-provider settings, the
 identity provider's metadata and the attribute mapping. The SP private key is
 never stored here: ``key_path`` names a file readable by its owner only.
 """

@@ -18,7 +18,7 @@ from backend.services import integrations, schools
 
 @dataclass(frozen=True)
 class CoursesSwitchOn:
-    """What switching Courses on does to a community's custom courses."""
+    """Effect of switching Courses on for a community's custom courses."""
 
     replaced_codes: list[str]
     # ISO time Courses was first switched on, when it replaced custom courses;

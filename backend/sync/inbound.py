@@ -84,7 +84,7 @@ class InboundContext:
     def note(self, outcome: FileOutcome) -> None:
         self.outcomes[outcome.name] = outcome
         level = logging.WARNING if outcome.action == "error" else logging.INFO
-        # The name is shown with repr() only when it holds control characters,
+        # The name is shown with repr() only when it contains control characters,
         # so a file name cannot forge a log line.
         name = outcome.name
         if has_control_characters(name):
