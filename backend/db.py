@@ -148,10 +148,13 @@ def fetch_batches(
     is held in memory rather than the whole result.
     """
     connection = session.connection()
-    compiled = query.compile(dialect=connection.dialect)
+    compiled = query.compile(
+        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+    )
+    # ``compiled.params`` builds a new dict on every access.
     params: Any = compiled.params
     if compiled.positiontup is not None:
-        params = tuple(compiled.params[name] for name in compiled.positiontup)
+        params = tuple(params[name] for name in compiled.positiontup)
     dbapi_connection: Any = connection.connection.dbapi_connection
     if connection.dialect.name == "postgresql":
         cursor = dbapi_connection.cursor(name=f"fetch_batches_{next(_cursor_ids)}")

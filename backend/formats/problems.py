@@ -45,6 +45,12 @@ class ProblemList:
         if len(self.items) < MAX_REPORTED:
             self.items.append(Problem(line, column, message))
 
+    def copy(self) -> ProblemList:
+        other = ProblemList()
+        other.items = list(self.items)
+        other.total = self.total
+        return other
+
     def __bool__(self) -> bool:
         return self.total > 0
 

@@ -8,18 +8,22 @@ cell and a stored NULL compare equal. Open-fields kinds keep every field but
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any, NamedTuple
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Select, Table, func, select
 from sqlalchemy.orm import Session
 
 from backend.db import fetch_batches, fetch_tuples
 from backend.formats.kinds import KindSpec
 
 Row = tuple[str, ...]
+
+# Keys per query when rows are loaded by key: well under the bound parameters
+# SQLite allows in one statement.
+KEYS_PER_QUERY = 2_000
 
 
 class StoredRow(NamedTuple):
@@ -71,8 +75,9 @@ def load_existing(
     source: str,
     fields: tuple[str, ...],
     value_caches: Sequence[dict[str, str] | None] | None = None,
+    keys: Collection[str] | None = None,
 ) -> ExistingRows:
-    """Load every stored row of a scope, projecting it onto ``fields``.
+    """Load every stored row of a scope, or those of ``keys``, onto ``fields``.
 
     ``value_caches`` are the parsed file's caches of repeated values: stored
     values equal to a file's share its string, which halves the memory of
@@ -86,12 +91,15 @@ def load_existing(
         columns = [table.c.id, table.c.key, table.c.active, table.c.student_key]
         query = select(*columns, table.c.fields).where(*scope)
         extra = fields[1:]
-        for row_id, key, active, student_key, document in fetch_tuples(session, query):
-            if isinstance(document, str):
-                document = json.loads(document)
-            document = document or {}
-            values = (student_key, *(document.get(name) or "" for name in extra))
-            stored[key] = StoredRow(row_id, values, bool(active))
+        for part in _by_keys(query, table, keys):
+            for row_id, key, active, student_key, document in fetch_tuples(
+                session, part
+            ):
+                if isinstance(document, str):
+                    document = json.loads(document)
+                document = document or {}
+                values = (student_key, *(document.get(name) or "" for name in extra))
+                stored[key] = StoredRow(row_id, values, bool(active))
         return existing
 
     columns = [func.coalesce(table.c[name], "") for name in fields]
@@ -101,13 +109,26 @@ def load_existing(
     ]
     # Each batch is turned into columns so that the sharing of strings and the
     # building of rows run in map and zip, not in a Python loop per row.
-    for batch in fetch_batches(session, query):
-        ids, keys, actives, *columns = zip(*batch, strict=True)
-        for i, cache in shared:
-            columns[i] = tuple(map(cache.setdefault, columns[i], columns[i]))
-        rows = map(StoredRow, ids, zip(*columns, strict=True), map(bool, actives))
-        stored.update(zip(keys, rows, strict=True))
+    for part in _by_keys(query, table, keys):
+        for batch in fetch_batches(session, part):
+            ids, row_keys, actives, *columns = zip(*batch, strict=True)
+            for i, cache in shared:
+                columns[i] = tuple(map(cache.setdefault, columns[i], columns[i]))
+            rows = map(StoredRow, ids, zip(*columns, strict=True), map(bool, actives))
+            stored.update(zip(row_keys, rows, strict=True))
     return existing
+
+
+def _by_keys(
+    query: Select[Any], table: Table, keys: Collection[str] | None
+) -> Iterator[Select[Any]]:
+    """Yield ``query`` once, or once per slice of ``keys`` limited to them."""
+    if keys is None:
+        yield query
+        return
+    ordered = sorted(keys)
+    for start in range(0, len(ordered), KEYS_PER_QUERY):
+        yield query.where(table.c.key.in_(ordered[start : start + KEYS_PER_QUERY]))
 
 
 def column_values(spec: KindSpec, fields: Sequence[str], values: Row) -> dict[str, Any]:

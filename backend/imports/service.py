@@ -21,8 +21,13 @@ from backend.bulk import gc_paused
 from backend.db import transaction
 from backend.errors import Conflict, InvalidValue, NotFound
 from backend.formats.kinds import KindSpec, get_kind
-from backend.formats.parse import ParsedFile, parse_bytes
+from backend.formats.parse import ParsedFile, decode_file, parse_bytes, parse_text
 from backend.imports.apply import apply_diff, restore_before_state
+from backend.imports.baseline import (
+    BaselineRead,
+    read_against_baseline,
+    record_baseline,
+)
 from backend.imports.diff import Diff, compute_diff
 from backend.imports.guards import hold_reason
 from backend.imports.references import warn_unknown_courses
@@ -61,6 +66,7 @@ class ScopeState:
     replaced: ExistingRows | None
     diff: Diff
     fingerprint: tuple[Any, ...]
+    active_count: int
 
 
 def scope_fingerprint(
@@ -70,18 +76,22 @@ def scope_fingerprint(
 
     Every write to a roster row sets its ``updated_at``, and deletes lower the
     count and the sum of ids, so any change since the fingerprint was taken
-    changes it.
+    changes it. The newest write time is looked up per source, so that it
+    comes from the scope's index rather than from every row.
     """
     table = table_of(spec)
     sources = [source]
     if spec.name == "course_enrollment" and source == "sftp":
         sources.append("custom")
-    row = session.execute(
-        select(func.count(), func.max(table.c.updated_at), func.sum(table.c.id)).where(
-            table.c.community_id == community_id, table.c.source.in_(sources)
-        )
-    ).one()
-    return tuple(row)
+    fingerprint: list[Any] = []
+    for name in sources:
+        scope = (table.c.community_id == community_id, table.c.source == name)
+        count, ids = session.execute(
+            select(func.count(), func.sum(table.c.id)).where(*scope)
+        ).one()
+        newest = session.scalar(select(func.max(table.c.updated_at)).where(*scope))
+        fingerprint += [count, ids, newest]
+    return tuple(fingerprint)
 
 
 @dataclass
@@ -161,10 +171,20 @@ def _load_state(
     fields = fields + tuple(name for name in extra if name not in fields)
     caches = parsed.value_caches
     existing = load_existing(session, spec, community_id, source, fields, caches)
-    replaced = None
-    if spec.name == "course_enrollment" and source == "sftp":
-        replaced = load_existing(session, spec, community_id, "custom", fields, caches)
-    return existing, replaced
+    return existing, _load_replaced(session, spec, community_id, source, existing)
+
+
+def _load_replaced(
+    session: Session,
+    spec: KindSpec,
+    community_id: int,
+    source: str,
+    existing: ExistingRows,
+) -> ExistingRows | None:
+    """Load the manually uploaded enrollments that an SFTP enrollment replaces."""
+    if spec.name != "course_enrollment" or source != "sftp":
+        return None
+    return load_existing(session, spec, community_id, "custom", existing.fields)
 
 
 def _problems(parsed: ParsedFile) -> dict[str, Any]:
@@ -205,8 +225,13 @@ def preview_import(
     source: str,
     data: bytes,
     file_name: str,
+    baseline: bool = True,
 ) -> Preview:
-    """Parse and diff a file, record the run, and write no roster row."""
+    """Parse and diff a file, record the run, and write no roster row.
+
+    With ``baseline`` a nightly file is read against the last applied one when
+    it can be (backend/imports/baseline.py); without it the whole file is read.
+    """
     # A file name that is not valid UTF-8 reaches Python with surrogates, which
     # no database accepts; its bad bytes are shown as U+FFFD instead.
     file_name = file_name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
@@ -219,7 +244,13 @@ def preview_import(
     with gc_paused(), ThreadPoolExecutor(max_workers=1) as pool:
         stored_copy = pool.submit(_digest_and_compress, data)
         return _preview(
-            factory, community_slug, spec, source, data, file_name, stored_copy
+            factory,
+            community_slug,
+            spec,
+            source,
+            (data, file_name),
+            stored_copy,
+            baseline,
         )
 
 
@@ -232,33 +263,65 @@ def _preview(
     community_slug: str,
     spec: KindSpec,
     source: str,
-    data: bytes,
-    file_name: str,
+    file: tuple[bytes, str],
     stored_copy: Future[tuple[str, bytes]],
+    use_baseline: bool,
 ) -> Preview:
     kind = spec.name
+    data, file_name = file
     with transaction(factory) as session:
         community = get_community(session, community_slug)
         _check_source(session, community, kind, source)
-        parsed = parse_bytes(
-            spec, data, file_name, _keep_fields(session, community, spec)
-        )
+        keep = _keep_fields(session, community, spec)
+        # Taken before any stored row is read: a write after it makes apply
+        # compute the diff again rather than reuse this one.
+        fingerprint = scope_fingerprint(session, spec, community.id, source)
+        parsed, text = decode_file(spec, data, file_name)
+        read: BaselineRead | None = None
+        if text is not None and use_baseline:
+            read = read_against_baseline(
+                session,
+                spec,
+                (community.id, source),
+                text,
+                file_name,
+                keep,
+                fingerprint,
+                parsed.warnings,
+            )
+        if read is not None:
+            parsed = read.parsed
+        elif text is not None:
+            parsed = parse_text(spec, text, file_name, keep, parsed)
         diff = None
         reason = None
         scope_state = None
         old: dict[str, Row] = {}
         if parsed.ok:
             warn_unknown_courses(session, community.id, parsed)
-            existing, replaced = _load_state(
-                session, spec, community.id, source, parsed
-            )
+            if read is not None:
+                existing = read.existing
+                replaced = _load_replaced(session, spec, community.id, source, existing)
+                count = read.active_count
+            else:
+                existing, replaced = _load_state(
+                    session, spec, community.id, source, parsed
+                )
+                count = existing.active_count
             diff = compute_diff(parsed, existing, replaced)
-            reason = hold_reason(spec, diff, existing.active_count, community)
+            if read is not None:
+                diff.unchanged += read.unchanged
+            reason = hold_reason(spec, diff, count, community)
             for key in (*diff.changed, *diff.removed):
                 old[key] = existing.rows[key].values
             old.update(diff.replaced)
-            fingerprint = scope_fingerprint(session, spec, community.id, source)
-            scope_state = ScopeState(existing, replaced, diff, fingerprint)
+            scope_state = ScopeState(existing, replaced, diff, fingerprint, count)
+        log.debug(
+            "%s preview of %s read %s",
+            kind,
+            file_name,
+            f"against run {read.run_id}" if read else "the whole file",
+        )
 
         sha256, compressed = stored_copy.result()
         actor = audit.current_actor()
@@ -403,14 +466,25 @@ def _apply_locked(
             session, spec, community.id, run.source
         ):
             existing, replaced, diff = reuse.existing, reuse.replaced, reuse.diff
+            count = reuse.active_count
         else:
+            if parsed.partial:
+                # The rows changed since the preview read only the changed
+                # lines, so the whole file is read again.
+                parsed = _parse_stored(session, run)
+                if not parsed.ok:
+                    raise Conflict(
+                        f"run {run.id}'s file no longer passes its checks; "
+                        "import it again"
+                    )
             existing, replaced = _load_state(
                 session, spec, community.id, run.source, parsed
             )
             diff = compute_diff(parsed, existing, replaced)
+            count = existing.active_count
     run.counts = diff.counts()
 
-    reason = hold_reason(spec, diff, existing.active_count, community)
+    reason = hold_reason(spec, diff, count, community)
     if reason and not force:
         run.status = "held"
         run.hold_reason = reason
@@ -441,7 +515,8 @@ def _apply_locked(
     )
     run.status = "applied"
     run.finished_at = utcnow()
-    run.file_data = None
+    after = scope_fingerprint(session, spec, community.id, run.source)
+    record_baseline(session, spec, run, parsed, after)
     audit.record(
         session,
         action,
@@ -580,6 +655,8 @@ def rollback_run(factory: sessionmaker[Session], run_id: int) -> ImportRun:
                 run.before_state,
             )
             run.status = "rolled_back"
+            run.baseline = None
+            run.file_data = None
             community = session.get(Community, run.community_id)
             audit.record(
                 session,

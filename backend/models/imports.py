@@ -19,6 +19,10 @@ class ImportRun(Base):
     ``file_data`` is the zlib-compressed file, kept so that a held or previewed run
     can be applied later. ``before_state`` is the zlib-compressed JSON of every row
     the run added, changed or removed, as it was before; rollback restores it.
+
+    The newest applied run of a scope keeps its file too, with ``baseline``
+    describing the stored rows it left (backend/imports/baseline.py), so that
+    the next preview reads only the lines that differ from it.
     """
 
     __tablename__ = "import_runs"
@@ -42,6 +46,7 @@ class ImportRun(Base):
     finished_at: Mapped[datetime | None]
     file_data: Mapped[bytes | None] = mapped_column(LargeBinary)
     before_state: Mapped[bytes | None] = mapped_column(LargeBinary)
+    baseline: Mapped[dict[str, Any] | None]
 
 
 class AuditEvent(Base):

@@ -32,7 +32,19 @@ class RosterRow:
     @declared_attr.directive
     @classmethod
     def __table_args__(cls) -> tuple[Any, ...]:
-        return (UniqueConstraint("community_id", "source", "key"),)
+        return scope_constraints(cls.__tablename__)  # type: ignore[attr-defined]
+
+
+def scope_constraints(table: str) -> tuple[Any, ...]:
+    """Return the unique key of a roster table and its index of write times.
+
+    The index lets the newest ``updated_at`` of a scope, part of the fingerprint
+    previews compare, be found without reading every row.
+    """
+    return (
+        UniqueConstraint("community_id", "source", "key"),
+        Index(f"ix_{table}_scope_updated", "community_id", "source", "updated_at"),
+    )
 
 
 class Student(RosterRow, Base):
@@ -47,7 +59,7 @@ class Student(RosterRow, Base):
     last_name: Mapped[str | None] = mapped_column(String(120))
 
     __table_args__ = (
-        UniqueConstraint("community_id", "source", "key"),
+        *scope_constraints("students"),
         Index("ix_students_community_student_id", "community_id", "student_id"),
         Index("ix_students_community_email", "community_id", "email"),
         Index("ix_students_community_sso_id", "community_id", "sso_id"),

@@ -1,0 +1,300 @@
+"""Previews that read only the lines a file changed since the last applied file.
+
+A nightly file repeats most lines of the night before. The newest applied run
+of a scope keeps its file and, in ``ImportRun.baseline``, the fingerprint of
+the stored rows its apply left. While that fingerprint still holds, the stored
+active rows are exactly the rows of that file, so a line found unchanged in
+the new file stands for a row the diff would call unchanged. Only the lines
+that are new, and the old lines that are gone, are parsed, and only the stored
+rows of their keys are loaded.
+
+Anything this shortcut cannot vouch for sends the preview back to reading the
+whole file: another parser version, another header or field list, a record
+spanning lines, a line with an error or a warning of its own, a repeated line,
+a bare carriage return, a course the old file named that is gone, a key or
+unique value that the new lines share with an unchanged line, or a change to
+more than a quarter of the lines. The whole read then finds and reports the
+problem exactly as it always does.
+"""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import compress
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from backend.formats.decode import decode_bytes
+from backend.formats.kinds import KindSpec
+from backend.formats.parse import PARSER_VERSION, ParsedFile, parse_lines
+from backend.formats.problems import ProblemList
+from backend.imports.references import active_course_codes
+from backend.imports.rows import (
+    KEYS_PER_QUERY,
+    ExistingRows,
+    load_existing,
+    table_of,
+)
+from backend.models import ImportRun
+
+log = logging.getLogger(__name__)
+
+# Kinds whose checks across rows this module repeats: keys, unique values and
+# course codes. Others are always read whole.
+KINDS = frozenset(
+    {"students", "courses", "course_enrollment", "student_metadata", "course_grades"}
+)
+
+# Past this share of changed lines, reading the whole file costs about the same.
+MAX_CHANGED_SHARE = 0.25
+
+
+@dataclass
+class BaselineRead:
+    """The changed lines of a file, read against the last applied file.
+
+    ``parsed`` holds the rows of the new and changed lines only. ``existing``
+    holds the stored rows of their keys and of the keys of the old lines that
+    are gone. ``unchanged`` counts the rows of the lines both files share.
+    """
+
+    parsed: ParsedFile
+    existing: ExistingRows
+    active_count: int
+    unchanged: int
+    run_id: int
+
+
+def fingerprint_value(fingerprint: Sequence[Any]) -> list[str | None]:
+    """Return a scope fingerprint as JSON-safe text, equal whenever it is."""
+    return [None if value is None else str(value) for value in fingerprint]
+
+
+def active_count(
+    session: Session, spec: KindSpec, community_id: int, source: str
+) -> int:
+    table = table_of(spec)
+    query = select(func.count()).where(
+        table.c.community_id == community_id,
+        table.c.source == source,
+        table.c.active.is_(True),
+    )
+    return int(session.scalar(query) or 0)
+
+
+def newest_baseline(
+    session: Session, community_id: int, kind: str, source: str
+) -> ImportRun | None:
+    """Return the newest applied run of the scope if it keeps a baseline."""
+    run = session.scalars(
+        select(ImportRun)
+        .where(
+            ImportRun.community_id == community_id,
+            ImportRun.kind == kind,
+            ImportRun.source == source,
+            ImportRun.status == "applied",
+        )
+        .order_by(ImportRun.id.desc())
+        .limit(1)
+    ).first()
+    if run is None or run.baseline is None or run.file_data is None:
+        return None
+    return run
+
+
+def record_baseline(
+    session: Session,
+    spec: KindSpec,
+    run: ImportRun,
+    parsed: ParsedFile,
+    fingerprint: Sequence[Any],
+) -> None:
+    """Keep ``run``'s file as the scope's baseline, dropping older ones.
+
+    ``fingerprint`` is the scope's fingerprint after the apply. A file that is
+    not ``clean`` keeps no baseline.
+    """
+    session.execute(
+        update(ImportRun)
+        .where(
+            ImportRun.community_id == run.community_id,
+            ImportRun.kind == run.kind,
+            ImportRun.source == run.source,
+            ImportRun.id != run.id,
+            ImportRun.file_data.is_not(None),
+            ImportRun.status == "applied",
+        )
+        .values(baseline=None, file_data=None)
+    )
+    if spec.name not in KINDS or not parsed.clean:
+        run.baseline = None
+        run.file_data = None
+        return
+    run.baseline = {
+        "parser": PARSER_VERSION,
+        "fields": list(parsed.fields),
+        "fingerprint": fingerprint_value(fingerprint),
+        "rows": active_count(session, spec, run.community_id, run.source),
+        "course_codes": []
+        if spec.name == "courses"
+        else sorted(parsed.referenced_codes()),
+    }
+
+
+def _text_of(data: bytes) -> str | None:
+    return decode_bytes(data, ProblemList(), ProblemList())
+
+
+def _has_bare_cr(text: str) -> bool:
+    return text.count("\r") != text.count("\r\n")
+
+
+def _has_repeated_line(lines: list[str], distinct: set[str]) -> bool:
+    if len(distinct) == len(lines):
+        return False
+    repeats = Counter(lines)
+    return any(count > 1 and line.strip() for line, count in repeats.items())
+
+
+def _whole_file(run: ImportRun | None, reason: str) -> None:
+    log.debug(
+        "reading the whole file against run %s: %s", run.id if run else None, reason
+    )
+
+
+def read_against_baseline(
+    session: Session,
+    spec: KindSpec,
+    scope: tuple[int, str],
+    text: str,
+    file_name: str,
+    keep_fields: Sequence[str] | None,
+    fingerprint: Sequence[Any],
+    warnings: ProblemList,
+) -> BaselineRead | None:
+    """Read ``text`` against the scope's baseline, or return ``None``.
+
+    ``None`` means the whole file must be read; see the module's description.
+    ``warnings`` are those of decoding the file, which the read keeps.
+    """
+    community_id, source = scope
+    if spec.name not in KINDS:
+        return None
+    run = newest_baseline(session, community_id, spec.name, source)
+    if run is None:
+        return _whole_file(None, "no applied file with a baseline")
+    baseline = run.baseline or {}
+    if baseline.get("parser") != PARSER_VERSION:
+        return _whole_file(run, "the baseline was read by another parser version")
+    if baseline.get("fingerprint") != fingerprint_value(fingerprint):
+        return _whole_file(
+            run, "the stored rows changed since the baseline was applied"
+        )
+    assert run.file_data is not None
+    old_text = _text_of(zlib.decompress(run.file_data))
+    # A bare carriage return ends a line for the csv module but not for the
+    # split below, so line numbers would drift. The old file needs no such
+    # check: its lines are compared whole, and a changed line that holds one
+    # fails to parse on its own.
+    if old_text is None or _has_bare_cr(text):
+        return _whole_file(run, "a bare carriage return")
+
+    new_lines = text.split("\n")
+    old_lines = old_text.split("\n")
+    if new_lines[0] != old_lines[0]:
+        return _whole_file(run, "another header line")
+    new_set = set(new_lines)
+    if _has_repeated_line(new_lines, new_set):
+        return _whole_file(run, "a repeated line")
+    old_set = set(old_lines)
+    added_set = new_set - old_set
+    gone_set = old_set - new_set
+    if len(added_set) + len(gone_set) > MAX_CHANGED_SHARE * len(old_lines):
+        return _whole_file(run, "more than a quarter of the lines changed")
+    # Positions in C: compress keeps the indexes whose line is in the set.
+    flags = map(added_set.__contains__, new_lines)
+    positions = list(compress(range(len(new_lines)), flags))
+    gone = list(compress(old_lines, map(gone_set.__contains__, old_lines)))
+
+    header = new_lines[0]
+    changed = [new_lines[i] for i in positions]
+    parsed = parse_lines(spec, header, changed, file_name, keep_fields, warnings)
+    old = parse_lines(spec, header, gone, run.file_name, keep_fields)
+    if not (parsed.ok and parsed.clean and old.ok and old.clean):
+        return _whole_file(run, "a changed line has a problem or spans lines")
+    if list(parsed.fields) != baseline.get("fields") or old.fields != parsed.fields:
+        return _whole_file(run, "other fields are kept")
+    parsed.lines = {key: positions[line - 2] + 1 for key, line in parsed.lines.items()}
+
+    touched = parsed.rows.keys() | old.rows.keys()
+    existing = load_existing(
+        session,
+        spec,
+        community_id,
+        source,
+        parsed.fields,
+        parsed.value_caches,
+        keys=touched,
+    )
+    stored = existing.rows
+    for key in old.rows:
+        row = stored.get(key)
+        if row is None or not row.active:
+            log.warning(
+                "baseline of run %s does not match the stored %s rows",
+                run.id,
+                spec.name,
+            )
+            return _whole_file(run, "the baseline does not match the stored rows")
+    for key in parsed.rows.keys() - old.rows.keys():
+        row = stored.get(key)
+        if row is not None and row.active:
+            return _whole_file(run, "a new line repeats the key of an unchanged line")
+    if _shares_unique_value(session, spec, scope, parsed, touched):
+        return _whole_file(
+            run, "a new line repeats a unique value of an unchanged line"
+        )
+    if "course_code" in parsed.fields and spec.name != "courses":
+        named = set(baseline.get("course_codes", ()))
+        if not named <= active_course_codes(session, community_id):
+            return _whole_file(run, "a course the baseline names is gone")
+        # Codes of the lines gone stay listed: a longer list only sends a
+        # later preview to a whole read sooner, never past a missing course.
+        parsed.course_codes = parsed.referenced_codes() | named
+
+    # The fingerprint held, so the active rows are still those the apply left.
+    count = int(baseline["rows"])
+    return BaselineRead(parsed, existing, count, count - len(old.rows), run.id)
+
+
+def _shares_unique_value(
+    session: Session,
+    spec: KindSpec,
+    scope: tuple[int, str],
+    parsed: ParsedFile,
+    touched: set[str],
+) -> bool:
+    """Tell whether a new line repeats a unique value of an unchanged line."""
+    community_id, source = scope
+    table = table_of(spec)
+    for name in spec.unique:
+        if name in spec.key or name not in parsed.fields:
+            continue
+        position = parsed.fields.index(name)
+        values = sorted({row[position] for row in parsed.rows.values()} - {""})
+        for start in range(0, len(values), KEYS_PER_QUERY):
+            query = select(table.c.key).where(
+                table.c.community_id == community_id,
+                table.c.source == source,
+                table.c.active.is_(True),
+                table.c[name].in_(values[start : start + KEYS_PER_QUERY]),
+            )
+            if any(key not in touched for key in session.scalars(query)):
+                return True
+    return False
