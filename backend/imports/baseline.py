@@ -21,15 +21,16 @@ from __future__ import annotations
 
 import logging
 import zlib
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import compress
+from operator import not_
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from backend.db import fetch_tuples
 from backend.formats.decode import decode_bytes
 from backend.formats.kinds import KindSpec
 from backend.formats.parse import PARSER_VERSION, ParsedFile, parse_lines
@@ -152,14 +153,7 @@ def _text_of(data: bytes) -> str | None:
 
 
 def _has_bare_cr(text: str) -> bool:
-    return text.count("\r") != text.count("\r\n")
-
-
-def _has_repeated_line(lines: list[str], distinct: set[str]) -> bool:
-    if len(distinct) == len(lines):
-        return False
-    repeats = Counter(lines)
-    return any(count > 1 and line.strip() for line, count in repeats.items())
+    return "\r" in text and text.count("\r") != text.count("\r\n")
 
 
 def _whole_file(run: ImportRun | None, reason: str) -> None:
@@ -209,18 +203,23 @@ def read_against_baseline(
     old_lines = old_text.split("\n")
     if new_lines[0] != old_lines[0]:
         return _whole_file(run, "another header line")
-    new_set = set(new_lines)
-    if _has_repeated_line(new_lines, new_set):
-        return _whole_file(run, "a repeated line")
+    # Membership tests and set operations run in C; a line's hash is computed
+    # once and cached by the string, so each later pass costs little.
     old_set = set(old_lines)
-    added_set = new_set - old_set
-    gone_set = old_set - new_set
-    if len(added_set) + len(gone_set) > MAX_CHANGED_SHARE * len(old_lines):
+    distinct_old = len(old_set)
+    known = list(map(old_set.__contains__, new_lines))
+    positions = list(compress(range(len(new_lines)), map(not_, known)))
+    # Blank lines may repeat; any other line of the baseline found twice is a
+    # repeated row, which a whole read reports.
+    blank_repeats = sum(
+        max(0, new_lines.count(blank) - 1) for blank in ("", "\r") if blank in old_set
+    )
+    old_set.difference_update(new_lines)
+    gone = list(compress(old_lines, map(old_set.__contains__, old_lines)))
+    if known.count(True) - blank_repeats != distinct_old - len(old_set):
+        return _whole_file(run, "a line of the baseline is repeated")
+    if len(positions) + len(gone) > MAX_CHANGED_SHARE * len(old_lines):
         return _whole_file(run, "more than a quarter of the lines changed")
-    # Positions in C: compress keeps the indexes whose line is in the set.
-    flags = map(added_set.__contains__, new_lines)
-    positions = list(compress(range(len(new_lines)), flags))
-    gone = list(compress(old_lines, map(gone_set.__contains__, old_lines)))
 
     header = new_lines[0]
     changed = [new_lines[i] for i in positions]
@@ -289,12 +288,13 @@ def _shares_unique_value(
         position = parsed.fields.index(name)
         values = sorted({row[position] for row in parsed.rows.values()} - {""})
         for start in range(0, len(values), KEYS_PER_QUERY):
-            query = select(table.c.key).where(
+            # Only the community and the value are in the query, so that the
+            # index on them is used; source and active are checked here.
+            query = select(table.c.key, table.c.source, table.c.active).where(
                 table.c.community_id == community_id,
-                table.c.source == source,
-                table.c.active.is_(True),
                 table.c[name].in_(values[start : start + KEYS_PER_QUERY]),
             )
-            if any(key not in touched for key in session.scalars(query)):
-                return True
+            for key, row_source, active in fetch_tuples(session, query):
+                if row_source == source and active and key not in touched:
+                    return True
     return False
