@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    String,
+    any_,
+    bindparam,
+    create_engine,
+    event,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
@@ -173,3 +182,26 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """Yield a session whose work commits on success and rolls back on error."""
     with factory() as session, session.begin():
         yield session
+
+
+# Values per IN list on SQLite, well under the bound parameters it allows in
+# one statement.
+VALUES_PER_IN_LIST = 2_000
+
+
+def in_values(
+    session: Session, column: Any, values: Sequence[str]
+) -> Iterator[ColumnElement[bool]]:
+    """Yield conditions that together match ``column`` against ``values``.
+
+    SQLite gets IN lists of at most ``VALUES_PER_IN_LIST`` values, each looked
+    up in an index. PostgreSQL gets one ``= ANY(array)`` condition, because it
+    answers each long IN list with a scan of the table, so fewer lists cost less.
+    """
+    if not values:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        yield column == any_(bindparam(None, list(values), type_=ARRAY(String)))
+        return
+    for start in range(0, len(values), VALUES_PER_IN_LIST):
+        yield column.in_(values[start : start + VALUES_PER_IN_LIST])

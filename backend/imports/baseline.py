@@ -30,14 +30,13 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from backend.db import fetch_tuples
+from backend.db import fetch_tuples, in_values
 from backend.formats.decode import decode_bytes
 from backend.formats.kinds import KindSpec
 from backend.formats.parse import PARSER_VERSION, ParsedFile, parse_lines
 from backend.formats.problems import ProblemList
 from backend.imports.references import active_course_codes
 from backend.imports.rows import (
-    KEYS_PER_QUERY,
     ExistingRows,
     load_existing,
     table_of,
@@ -89,12 +88,25 @@ def active_count(
     return int(session.scalar(query) or 0)
 
 
+@dataclass(frozen=True)
+class KeptFile:
+    """The newest applied run of a scope that keeps its file as a baseline."""
+
+    id: int
+    file_name: str
+    baseline: dict[str, Any]
+
+
 def newest_baseline(
     session: Session, community_id: int, kind: str, source: str
-) -> ImportRun | None:
-    """Return the newest applied run of the scope if it keeps a baseline."""
-    run = session.scalars(
-        select(ImportRun)
+) -> KeptFile | None:
+    """Return the newest applied run of the scope if it keeps a baseline.
+
+    Only small columns are read here: the file itself is read by
+    ``kept_file_data`` once the baseline is known to hold.
+    """
+    row = session.execute(
+        select(ImportRun.id, ImportRun.file_name, ImportRun.baseline)
         .where(
             ImportRun.community_id == community_id,
             ImportRun.kind == kind,
@@ -104,9 +116,13 @@ def newest_baseline(
         .order_by(ImportRun.id.desc())
         .limit(1)
     ).first()
-    if run is None or run.baseline is None or run.file_data is None:
+    if row is None or row.baseline is None:
         return None
-    return run
+    return KeptFile(row.id, row.file_name, row.baseline)
+
+
+def kept_file_data(session: Session, run_id: int) -> bytes | None:
+    return session.scalar(select(ImportRun.file_data).where(ImportRun.id == run_id))
 
 
 def record_baseline(
@@ -156,7 +172,7 @@ def _has_bare_cr(text: str) -> bool:
     return "\r" in text and text.count("\r") != text.count("\r\n")
 
 
-def _whole_file(run: ImportRun | None, reason: str) -> None:
+def _whole_file(run: KeptFile | None, reason: str) -> None:
     log.debug(
         "reading the whole file against run %s: %s", run.id if run else None, reason
     )
@@ -183,15 +199,17 @@ def read_against_baseline(
     run = newest_baseline(session, community_id, spec.name, source)
     if run is None:
         return _whole_file(None, "no applied file with a baseline")
-    baseline = run.baseline or {}
+    baseline = run.baseline
     if baseline.get("parser") != PARSER_VERSION:
         return _whole_file(run, "the baseline was read by another parser version")
     if baseline.get("fingerprint") != fingerprint_value(fingerprint):
         return _whole_file(
             run, "the stored rows changed since the baseline was applied"
         )
-    assert run.file_data is not None
-    old_text = _text_of(zlib.decompress(run.file_data))
+    data = kept_file_data(session, run.id)
+    if data is None:
+        return _whole_file(run, "the kept file is missing")
+    old_text = _text_of(zlib.decompress(data))
     # A bare carriage return ends a line for the csv module but not for the
     # split below, so line numbers would drift. The old file needs no such
     # check: its lines are compared whole, and a changed line that holds one
@@ -287,12 +305,11 @@ def _shares_unique_value(
             continue
         position = parsed.fields.index(name)
         values = sorted({row[position] for row in parsed.rows.values()} - {""})
-        for start in range(0, len(values), KEYS_PER_QUERY):
+        for condition in in_values(session, table.c[name], values):
             # Only the community and the value are in the query, so that the
             # index on them is used; source and active are checked here.
             query = select(table.c.key, table.c.source, table.c.active).where(
-                table.c.community_id == community_id,
-                table.c[name].in_(values[start : start + KEYS_PER_QUERY]),
+                table.c.community_id == community_id, condition
             )
             for key, row_source, active in fetch_tuples(session, query):
                 if row_source == source and active and key not in touched:

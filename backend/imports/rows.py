@@ -16,14 +16,10 @@ from typing import Any, NamedTuple
 from sqlalchemy import Select, Table, func, select
 from sqlalchemy.orm import Session
 
-from backend.db import fetch_batches, fetch_tuples
+from backend.db import fetch_batches, fetch_tuples, in_values
 from backend.formats.kinds import KindSpec
 
 Row = tuple[str, ...]
-
-# Keys per query when rows are loaded by key: well under the bound parameters
-# SQLite allows in one statement.
-KEYS_PER_QUERY = 2_000
 
 
 class StoredRow(NamedTuple):
@@ -91,7 +87,7 @@ def load_existing(
         columns = [table.c.id, table.c.key, table.c.active, table.c.student_key]
         query = select(*columns, table.c.fields).where(*scope)
         extra = fields[1:]
-        for part in _by_keys(query, table, keys):
+        for part in _by_keys(session, query, table, keys):
             for row_id, key, active, student_key, document in fetch_tuples(
                 session, part
             ):
@@ -109,7 +105,7 @@ def load_existing(
     ]
     # Each batch is turned into columns so that the sharing of strings and the
     # building of rows run in map and zip, not in a Python loop per row.
-    for part in _by_keys(query, table, keys):
+    for part in _by_keys(session, query, table, keys):
         for batch in fetch_batches(session, part):
             ids, row_keys, actives, *columns = zip(*batch, strict=True)
             for i, cache in shared:
@@ -120,15 +116,14 @@ def load_existing(
 
 
 def _by_keys(
-    query: Select[Any], table: Table, keys: Collection[str] | None
+    session: Session, query: Select[Any], table: Table, keys: Collection[str] | None
 ) -> Iterator[Select[Any]]:
-    """Yield ``query`` once, or once per slice of ``keys`` limited to them."""
+    """Yield ``query`` once, or limited to ``keys`` in as many parts as needed."""
     if keys is None:
         yield query
         return
-    ordered = sorted(keys)
-    for start in range(0, len(ordered), KEYS_PER_QUERY):
-        yield query.where(table.c.key.in_(ordered[start : start + KEYS_PER_QUERY]))
+    for condition in in_values(session, table.c.key, sorted(keys)):
+        yield query.where(condition)
 
 
 def column_values(spec: KindSpec, fields: Sequence[str], values: Row) -> dict[str, Any]:

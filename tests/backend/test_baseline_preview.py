@@ -1,10 +1,10 @@
 """Previews read against the last applied file give what a whole read gives.
 
-Each example applies a first night, edits it into a next night with
-hypothesis (changed, dropped, new and repeated lines, repeated keys, quoted
-newlines, blank and noisy lines, bad values, unknown courses, line endings),
-then previews the next night twice: against the baseline and reading the whole
-file. Both must agree on every count, key, value, line and problem.
+Each example applies a first night and edits it into a next night with
+hypothesis: changed, dropped, new and repeated lines, repeated keys, quoted
+newlines, blank and noisy lines, bad values, unknown courses and line endings.
+It then previews the next night twice, against the baseline and reading the
+whole file. Both must agree on every count, key, value, line and problem.
 """
 
 from __future__ import annotations
@@ -257,13 +257,6 @@ def test_baseline_preview_matches_whole_read(
     again = service.preview_import(factory, slug, kind, "sftp", data, "n.csv")
     assert again.counts["unchanged"] == len(expected.rows)
     assert sum(again.counts.values()) == len(expected.rows)
-
-
-def students_file(count: int, changed: int = 0, start: int = 0) -> list[str]:
-    lines = first_night("students", count + start)[start + 1 :]
-    for at in range(changed):
-        lines[at] = changed_line(lines[at])
-    return [HEADERS["students"], *lines]
 
 
 def changed_line(line: str) -> str:
