@@ -368,9 +368,12 @@ def _read_rows(
     getter = itemgetter(*cell_indexes) if simple else None
     one_column = len(columns) == 1
 
-    # TODO: this loop is most of a preview: about 1.1 s CPU for 350,000
-    # enrollment rows, 5 times the bare csv read (bench/university_bench.py).
-    # A column-wise rewrite was no faster in CPython and used 140 MB more.
+    # TODO: this loop is most of a first import's preview: about 1.1 s CPU for
+    # 350,000 enrollment rows, 8 times the bare csv read, where 3 times is the
+    # aim (bench/university_bench.py). Next nights parse only changed lines
+    # (backend/imports/baseline.py). A column-wise rewrite was no faster in
+    # CPython and used 140 MB more; Arrow's CSV reader would need about 0.3 s
+    # just to turn its columns into the rows the diff compares.
     warnings_before = warnings.total
     single_lines = True
     previous_end = reader.line_num

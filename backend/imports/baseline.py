@@ -212,8 +212,8 @@ def read_against_baseline(
     old_text = _text_of(zlib.decompress(data))
     # A bare carriage return ends a line for the csv module but not for the
     # split below, so line numbers would drift. The old file needs no such
-    # check: its lines are compared whole, and a changed line that holds one
-    # fails to parse on its own.
+    # check: its lines are compared whole, and a changed line that contains
+    # one fails to parse on its own.
     if old_text is None or _has_bare_cr(text):
         return _whole_file(run, "a bare carriage return")
 
@@ -273,7 +273,7 @@ def read_against_baseline(
         row = stored.get(key)
         if row is not None and row.active:
             return _whole_file(run, "a new line repeats the key of an unchanged line")
-    if _shares_unique_value(session, spec, scope, parsed, touched):
+    if _shares_unique_value(session, spec, scope, (parsed, old), touched):
         return _whole_file(
             run, "a new line repeats a unique value of an unchanged line"
         )
@@ -294,17 +294,28 @@ def _shares_unique_value(
     session: Session,
     spec: KindSpec,
     scope: tuple[int, str],
-    parsed: ParsedFile,
+    files: tuple[ParsedFile, ParsedFile],
     touched: set[str],
 ) -> bool:
-    """Tell whether a new line repeats a unique value of an unchanged line."""
+    """Tell whether a new line repeats a unique value of an unchanged line.
+
+    ``files`` are the new lines and the old lines that are gone. A value that
+    a key already had on its old line was unique in the baseline, so only the
+    values new to their key are looked up.
+    """
     community_id, source = scope
+    parsed, old = files
     table = table_of(spec)
     for name in spec.unique:
         if name in spec.key or name not in parsed.fields:
             continue
         position = parsed.fields.index(name)
-        values = sorted({row[position] for row in parsed.rows.values()} - {""})
+        unseen = {
+            values[position]
+            for key, values in parsed.rows.items()
+            if key not in old.rows or old.rows[key][position] != values[position]
+        }
+        values = sorted(unseen - {""})
         for condition in in_values(session, table.c[name], values):
             # Only the community and the value are in the query, so that the
             # index on them is used; source and active are checked here.
