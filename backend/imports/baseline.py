@@ -23,8 +23,6 @@ import logging
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import compress
-from operator import not_
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -35,9 +33,11 @@ from backend.formats.decode import decode_bytes
 from backend.formats.kinds import KindSpec
 from backend.formats.parse import PARSER_VERSION, ParsedFile, parse_lines
 from backend.formats.problems import ProblemList
+from backend.imports.lines import changed_lines
 from backend.imports.references import active_course_codes
 from backend.imports.rows import (
     ExistingRows,
+    StoredRow,
     load_existing,
     table_of,
 )
@@ -221,21 +221,11 @@ def read_against_baseline(
     old_lines = old_text.split("\n")
     if new_lines[0] != old_lines[0]:
         return _whole_file(run, "another header line")
-    # Membership tests and set operations run in C; a line's hash is computed
-    # once and cached by the string, so each later pass costs little.
-    old_set = set(old_lines)
-    distinct_old = len(old_set)
-    known = list(map(old_set.__contains__, new_lines))
-    positions = list(compress(range(len(new_lines)), map(not_, known)))
-    # Blank lines may repeat; any other line of the baseline found twice is a
-    # repeated row, which a whole read reports.
-    blank_repeats = sum(
-        max(0, new_lines.count(blank) - 1) for blank in ("", "\r") if blank in old_set
-    )
-    old_set.difference_update(new_lines)
-    gone = list(compress(old_lines, map(old_set.__contains__, old_lines)))
-    if known.count(True) - blank_repeats != distinct_old - len(old_set):
+    changes = changed_lines(new_lines, old_lines)
+    if changes is None:
         return _whole_file(run, "a line of the baseline is repeated")
+    positions, gone_indexes = changes
+    gone = [old_lines[index] for index in gone_indexes]
     if len(positions) + len(gone) > MAX_CHANGED_SHARE * len(old_lines):
         return _whole_file(run, "more than a quarter of the lines changed")
 
@@ -250,29 +240,13 @@ def read_against_baseline(
     parsed.lines = {key: positions[line - 2] + 1 for key, line in parsed.lines.items()}
 
     touched = parsed.rows.keys() | old.rows.keys()
-    existing = load_existing(
-        session,
-        spec,
-        community_id,
-        source,
-        parsed.fields,
-        parsed.value_caches,
-        keys=touched,
-    )
-    stored = existing.rows
-    for key in old.rows:
-        row = stored.get(key)
-        if row is None or not row.active:
-            log.warning(
-                "baseline of run %s does not match the stored %s rows",
-                run.id,
-                spec.name,
-            )
-            return _whole_file(run, "the baseline does not match the stored rows")
-    for key in parsed.rows.keys() - old.rows.keys():
-        row = stored.get(key)
-        if row is not None and row.active:
-            return _whole_file(run, "a new line repeats the key of an unchanged line")
+    existing = _stored_rows(session, spec, scope, (parsed, old))
+    if existing == MISMATCH:
+        log.warning(
+            "baseline of run %s does not match the stored %s rows", run.id, spec.name
+        )
+    if isinstance(existing, str):
+        return _whole_file(run, existing)
     if _shares_unique_value(session, spec, scope, (parsed, old), touched):
         return _whole_file(
             run, "a new line repeats a unique value of an unchanged line"
@@ -288,6 +262,57 @@ def read_against_baseline(
     # The fingerprint held, so the active rows are still those the apply left.
     count = int(baseline["rows"])
     return BaselineRead(parsed, existing, count, count - len(old.rows), run.id)
+
+
+MISMATCH = "the baseline does not match the stored rows"
+
+
+def _stored_rows(
+    session: Session,
+    spec: KindSpec,
+    scope: tuple[int, str],
+    files: tuple[ParsedFile, ParsedFile],
+) -> ExistingRows | str:
+    """Return the stored rows of the keys of the new lines and the lines gone.
+
+    While the baseline holds, the stored values of a line gone are those its
+    parse gave, so only ids are read for them. Full values are read only for
+    inactive rows that a new line brings back. A string gives the reason to
+    read the whole file instead.
+    """
+    community_id, source = scope
+    parsed, old = files
+    table = table_of(spec)
+    keys = sorted(parsed.rows.keys() | old.rows.keys())
+    found: dict[str, tuple[int, bool]] = {}
+    for condition in in_values(session, table.c.key, keys):
+        query = select(table.c.key, table.c.id, table.c.active).where(
+            table.c.community_id == community_id,
+            table.c.source == source,
+            condition,
+        )
+        for key, row_id, active in fetch_tuples(session, query):
+            found[key] = (row_id, bool(active))
+
+    existing = ExistingRows(fields=parsed.fields)
+    for key, values in old.rows.items():
+        row_id, active = found.get(key, (0, False))
+        if not active:
+            return MISMATCH
+        existing.rows[key] = StoredRow(row_id, values, True)
+    inactive = []
+    for key in parsed.rows.keys() - old.rows.keys():
+        if key not in found:
+            continue
+        if found[key][1]:
+            return "a new line repeats the key of an unchanged line"
+        inactive.append(key)
+    if inactive:
+        brought_back = load_existing(
+            session, spec, community_id, source, parsed.fields, keys=inactive
+        )
+        existing.rows.update(brought_back.rows)
+    return existing
 
 
 def _shares_unique_value(

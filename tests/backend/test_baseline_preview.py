@@ -10,6 +10,7 @@ whole file. Both must agree on every count, key, value, line and problem.
 from __future__ import annotations
 
 import itertools
+import random
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -111,11 +112,33 @@ def _set(lines: list[str], at: int, line: str) -> None:
     lines[at] = line
 
 
+def _move(lines: list[str], at: int) -> None:
+    lines.append(lines.pop(at))
+
+
+def _shuffle(lines: list[str], at: int) -> None:
+    body = lines[1:]
+    random.Random(at).shuffle(body)
+    lines[1:] = body
+
+
+def _repeat(lines: list[str], at: int, times: int) -> None:
+    lines[at:at] = [lines[at]] * times
+
+
+def _insert_twice(lines: list[str], at: int, new: int, kind: str) -> None:
+    lines[at:at] = [line_of(kind, new)] * 2
+
+
 EDITS: dict[str, Edit] = {
     "change": lambda lines, at, new, kind: _set(lines, at, changed(lines[at], kind)),
     "drop": lambda lines, at, new, kind: lines.pop(at) and None,
     "insert": lambda lines, at, new, kind: lines.insert(at, line_of(kind, new)),
     "repeat line": lambda lines, at, new, kind: lines.insert(at, lines[at]),
+    "move line": lambda lines, at, new, kind: _move(lines, at),
+    "shuffle": lambda lines, at, new, kind: _shuffle(lines, at),
+    "line three times": lambda lines, at, new, kind: _repeat(lines, at, 2),
+    "new line twice": lambda lines, at, new, kind: _insert_twice(lines, at, new, kind),
     "repeat key": lambda lines, at, new, kind: lines.insert(
         at, rekeyed(lines[at], kind)
     ),
@@ -142,7 +165,7 @@ EDITS: dict[str, Edit] = {
 @st.composite
 def nights(draw: st.DrawFn) -> tuple[str, list[str], list[str], str]:
     kind = draw(st.sampled_from(sorted(HEADERS)))
-    first = first_night(kind, draw(st.integers(1, 120)))
+    first = first_night(kind, draw(st.one_of(st.integers(1, 9), st.integers(40, 150))))
     # The first night itself may have lines that keep it from being a baseline.
     if draw(st.integers(0, 5)) == 0:
         edit = draw(st.sampled_from(["padding", "extra cell", "quoted newline"]))
@@ -222,7 +245,7 @@ def start_community(factory: sessionmaker[Session], kind: str) -> str:
 
 
 @settings(
-    max_examples=150,
+    max_examples=250,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
