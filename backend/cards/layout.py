@@ -24,9 +24,9 @@ SOURCES = ("track1", "track2", "track3", "whole")
 PROXIMITY_FORMATS = ("", "h10301-decimal", "h10301-hex")
 MASK_CHARACTERS = frozenset("ui")
 MAX_PATTERN_LENGTH = 500
-# The longest a layout regex may search one swipe. A normal pattern takes
-# microseconds; one with nested repeats, such as (a|aa)+$, can otherwise
-# backtrack for minutes and hold up every swipe after it.
+# The maximum time a layout regex may search one swipe. A normal pattern takes
+# microseconds; one with nested repeats, such as (a|aa)+$, can backtrack for
+# far longer and would hold up every swipe after it.
 MATCH_TIMEOUT_SECONDS = 0.05
 
 
