@@ -179,13 +179,14 @@ def process_inbound(ctx: InboundContext, folder: RemoteFolder) -> None:
 def _process_file(ctx: InboundContext, folder: RemoteFolder, seen: RemoteFile) -> None:
     name, kind = seen.name, INBOUND_KINDS[seen.name]
     data = folder.read(INBOUND, name)
-    # TODO: a file rewritten in place with the same size within one second
-    # (SFTP gives whole-second mtimes) passes both checks, so a mix of the old
-    # and new contents could be imported. A replacement by rename is safe.
-    if len(data) != seen.size:
+    # SFTP gives whole-second times. A write after the second listing comes at
+    # least settle_seconds after the time that listing saw, so with one second
+    # or more it always changes the time looked at here. NOTE: with less, a
+    # rewrite in place within that same second could still go unseen.
+    if len(data) != seen.size or folder.look(INBOUND, name) != seen:
         ctx.note(
             FileOutcome(
-                name, "left", kind, "still being written: size changed during download"
+                name, "left", kind, "still being written: changed during download"
             )
         )
         return

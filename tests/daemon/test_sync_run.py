@@ -8,6 +8,7 @@ import subprocess
 import threading
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -15,6 +16,7 @@ from backend import leases
 from backend.db import transaction
 from backend.models import AuditEvent, ImportRun, Student, SyncRun
 from backend.services import integrations, schools
+from backend.sync.remote import RemoteFolder
 from backend.sync.run import RunRequest, lease_name, sync_all
 from tests.daemon.activity import add_activity
 from tests.daemon.conftest import SettingsFactory, community_root, drop
@@ -256,6 +258,37 @@ def test_file_being_written_left_alone(
     assert partial.exists()
     assert growing.exists()
     assert _runs(sqlite_factory, "lc", "students") == []
+
+
+def test_file_rewritten_during_download_left_alone(
+    sqlite_factory: sessionmaker[Session],
+    sshd: SshdServer,
+    make_settings: SettingsFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    make_community(sqlite_factory, "lc", "uni")
+    settings = make_settings("lc", settle_seconds=1.0)
+    first = csv_bytes(STUDENT_HEADER, student_rows(30))
+    path = drop(sshd, settings, "lc", "students.csv", first)
+    read = RemoteFolder.read
+
+    def read_then_rewrite(folder: RemoteFolder, name: str, file: str) -> bytes:
+        data = read(folder, name, file)
+        # School IT rewrites the file in place with as many bytes, as a
+        # script that opens it for writing without truncating would.
+        second = csv_bytes(STUDENT_HEADER, student_rows(30, last_name="Roe"))
+        assert len(second) == len(first)
+        with path.open("r+b") as handle:
+            handle.write(second)
+        return data
+
+    monkeypatch.setattr(RemoteFolder, "read", read_then_rewrite)
+    [record] = _run(sqlite_factory, settings)
+
+    reasons = {entry["name"]: entry["reason"] for entry in record.files}
+    assert reasons["students.csv"] == "still being written: changed during download"
+    assert _runs(sqlite_factory, "lc", "students") == []
+    assert path.exists()
 
 
 def test_held_import_blocks_nothing_else(
