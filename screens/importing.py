@@ -14,6 +14,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import Screen
 from textual.suggester import Suggester
 from textual.widgets import (
@@ -107,6 +108,15 @@ class CsvTree(DirectoryTree):
             if not path.name.startswith(".")
             and (path.is_dir() or path.suffix.lower() in (".csv", ".txt"))
         ]
+
+
+class PreviewStage(Message):
+    """A preview's stage, and the share of the file read when that is known."""
+
+    def __init__(self, stage: str, share: float | None) -> None:
+        super().__init__()
+        self.stage = stage
+        self.share = share
 
 
 @dataclass
@@ -209,8 +219,6 @@ cancel.
         path = Path(os.path.expanduser(self.query_one("#path", Input).value.strip()))
         kind = str(self.query_one("#kind", Select).value)
         source = str(self.query_one("#source", Select).value)
-        # TODO: preview_import reports no progress, so the bar is indeterminate;
-        # a callback per parsed row would let it show how far the diff is.
         self.set_busy(f"Reading {path.name} and computing the diff...")
         self.preview_cancelled = threading.Event()
         self.run_job(
@@ -222,6 +230,7 @@ cancel.
             source,
             path,
             self.preview_cancelled,
+            self.report_stage,
             done=self.show_preview,
             exclusive=True,
         )
@@ -235,9 +244,29 @@ cancel.
             )
         self.app.pop_screen()
 
+    def report_stage(self, stage: str, share: float | None) -> None:
+        """Pass a stage from the preview's worker thread to the screen."""
+        self.post_message(PreviewStage(stage, share))
+
+    @on(PreviewStage)
+    def show_stage(self, message: PreviewStage) -> None:
+        if self.preview_cancelled is None:
+            return
+        bar = self.query_one("#progress", ProgressBar)
+        if message.share is None:
+            self.query_one("#stage", Static).update(f"{message.stage}...")
+            bar.update(total=None)
+        else:
+            self.query_one("#stage", Static).update(
+                f"{message.stage}: {message.share:.0%}"
+            )
+            bar.update(total=100, progress=round(message.share * 100))
+
     def set_busy(self, text: str | None) -> None:
         self.query_one("#stage", Static).update(text or "")
-        self.query_one("#progress").display = text is not None
+        bar = self.query_one("#progress", ProgressBar)
+        bar.update(total=None, progress=0)
+        bar.display = text is not None
         self.query_one("#run", Button).disabled = text is not None
 
     def job_failed(self, name: str, text: str) -> None:
@@ -292,15 +321,17 @@ def preview_file(
     source: str,
     path: Path,
     cancelled: threading.Event | None = None,
+    progress: service.PreviewProgress | None = None,
 ) -> PreviewReady | None:
     """Read, parse and diff a file, then index its changes; runs in a worker.
 
     If ``cancelled`` is set by the time the diff is done, the recorded run is
-    rejected as cancelled and None is returned.
+    rejected as cancelled and None is returned. ``progress`` receives the
+    preview's stages.
     """
     data = read_file(path)
     preview = service.preview_import(
-        factory, community_slug, kind, source, data, path.name
+        factory, community_slug, kind, source, data, path.name, progress=progress
     )
     if cancelled is not None and cancelled.is_set():
         if preview.status == "previewed":

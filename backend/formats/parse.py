@@ -10,7 +10,8 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Sequence
+import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 
@@ -33,6 +34,10 @@ csv.field_size_limit(MAX_FIELD_CHARS)
 PARSER_VERSION = 1
 
 Row = tuple[str, ...]
+# Called with the share of a file's lines read so far, from 0 to 1.
+Progress = Callable[[float], None]
+# Lines read between two calls of a Progress.
+PROGRESS_EVERY = 20_000
 
 
 @dataclass
@@ -219,7 +224,7 @@ def decode_file(
     """Decode ``data``, returning a file with no rows yet and the text.
 
     The text is ``None`` when the file cannot be read as text; the file then
-    holds the error.
+    contains the error.
     """
     parsed = ParsedFile(spec=spec, file_name=file_name)
     if not data.strip():
@@ -234,12 +239,23 @@ def parse_text(
     file_name: str,
     keep_fields: Sequence[str] | None = None,
     parsed: ParsedFile | None = None,
+    progress: Progress | None = None,
 ) -> ParsedFile:
     """Parse the decoded ``text`` of a file; see ``parse_bytes``."""
     if parsed is None:
         parsed = ParsedFile(spec=spec, file_name=file_name)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    _read_guarded(reader, parsed, keep_fields)
+    on_line = None
+    if progress is not None:
+        report = progress
+        total = text.count("\n") + 1
+
+        def on_line(line: int) -> None:
+            report(min(1.0, line / total))
+
+    _read_guarded(reader, parsed, keep_fields, on_line=on_line)
+    if progress is not None:
+        progress(1.0)
     return parsed
 
 
@@ -270,9 +286,10 @@ def _read_guarded(
     parsed: ParsedFile,
     keep_fields: Sequence[str] | None,
     need_rows: bool = True,
+    on_line: Callable[[int], None] | None = None,
 ) -> None:
     try:
-        _read_records(reader, parsed, keep_fields, need_rows)
+        _read_records(reader, parsed, keep_fields, need_rows, on_line)
     except csv.Error as error:
         parsed.clean = False
         parsed.errors.add(
@@ -304,6 +321,7 @@ def _read_records(
     parsed: ParsedFile,
     keep_fields: Sequence[str] | None,
     need_rows: bool = True,
+    on_line: Callable[[int], None] | None = None,
 ) -> None:
     headers = _read_header(reader, parsed)
     if headers is None:
@@ -319,7 +337,7 @@ def _read_records(
         return
 
     parsed.fields = tuple(c.spec_field.name for c in columns)
-    _read_rows(reader, parsed, headers, columns)
+    _read_rows(reader, parsed, headers, columns, on_line)
 
     if need_rows and not parsed.rows and not parsed.errors:
         parsed.errors.add(
@@ -328,7 +346,11 @@ def _read_records(
 
 
 def _read_rows(
-    reader: csv.Reader, parsed: ParsedFile, headers: list[str], columns: list[_Column]
+    reader: csv.Reader,
+    parsed: ParsedFile,
+    headers: list[str],
+    columns: list[_Column],
+    on_line: Callable[[int], None] | None = None,
 ) -> None:
     spec = parsed.spec
     errors, warnings = parsed.errors, parsed.warnings
@@ -377,11 +399,16 @@ def _read_rows(
     warnings_before = warnings.total
     single_lines = True
     previous_end = reader.line_num
+    # One comparison per row; with no callback the report line is never met.
+    next_report = PROGRESS_EVERY if on_line is not None else sys.maxsize
     for record in reader:
         line = previous_end + 1
         previous_end = reader.line_num
         if previous_end != line:
             single_lines = False
+        if line >= next_report:
+            on_line(line)  # type: ignore[misc]
+            next_report = line + PROGRESS_EVERY
         count = len(record)
         if count < padded_width:
             record = record + [""] * (padded_width - count)

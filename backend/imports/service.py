@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import zlib
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -227,11 +228,14 @@ def preview_import(
     data: bytes,
     file_name: str,
     baseline: bool = True,
+    progress: PreviewProgress | None = None,
 ) -> Preview:
     """Parse and diff a file, record the run, and write no roster row.
 
     With ``baseline`` a nightly file is read against the last applied one when
     it can be (backend/imports/baseline.py); without it the whole file is read.
+    ``progress`` is called with each stage's name and, while the whole file is
+    read, the share of its lines read so far.
     """
     # A file name that is not valid UTF-8 reaches Python with surrogates, which
     # no database accepts; its bad bytes are shown as U+FFFD instead.
@@ -252,7 +256,20 @@ def preview_import(
             (data, file_name),
             stored_copy,
             baseline,
+            progress or _no_progress,
         )
+
+
+# Stages a preview reports, in the order they run.
+STAGE_BASELINE = "Comparing with the last applied file"
+STAGE_READ = "Reading the file"
+STAGE_COMPARE = "Comparing with the stored rows"
+
+PreviewProgress = Callable[[str, float | None], None]
+
+
+def _no_progress(stage: str, share: float | None) -> None:
+    pass
 
 
 def _digest_and_compress(data: bytes) -> tuple[str, bytes]:
@@ -267,6 +284,7 @@ def _preview(
     file: tuple[bytes, str],
     stored_copy: Future[tuple[str, bytes]],
     use_baseline: bool,
+    progress: PreviewProgress,
 ) -> Preview:
     kind = spec.name
     data, file_name = file
@@ -280,6 +298,7 @@ def _preview(
         parsed, text = decode_file(spec, data, file_name)
         read: BaselineRead | None = None
         if text is not None and use_baseline:
+            progress(STAGE_BASELINE, None)
             read = read_against_baseline(
                 session,
                 spec,
@@ -293,12 +312,20 @@ def _preview(
         if read is not None:
             parsed = read.parsed
         elif text is not None:
-            parsed = parse_text(spec, text, file_name, keep, parsed)
+            parsed = parse_text(
+                spec,
+                text,
+                file_name,
+                keep,
+                parsed,
+                lambda share: progress(STAGE_READ, share),
+            )
         diff = None
         reason = None
         scope_state = None
         old: dict[str, Row] = {}
         if parsed.ok:
+            progress(STAGE_COMPARE, None)
             warn_unknown_courses(session, community.id, parsed)
             if read is not None:
                 existing = read.existing

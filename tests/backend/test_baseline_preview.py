@@ -401,3 +401,46 @@ def test_other_kept_fields_read_whole_file(factory: sessionmaker[Session]) -> No
     assert not fast.parsed.partial
     assert_same(fast, whole)
     assert fast.parsed.dropped_columns == ["Year in School"]
+
+
+def test_preview_reports_its_stages(factory: sessionmaker[Session]) -> None:
+    make_community(factory)
+    stages: list[tuple[str, float | None]] = []
+    first = encode(first_night("students", 50_000))
+    preview = service.preview_import(
+        factory, "lc", "students", "sftp", first, "s.csv", progress=_record(stages)
+    )
+    names = [name for name, _ in stages]
+    assert names[0] == service.STAGE_BASELINE
+    assert names[-1] == service.STAGE_COMPARE
+    shares = [share for name, share in stages if name == service.STAGE_READ]
+    assert len(shares) >= 3
+    assert shares == sorted(shares)
+    assert shares[-1] == 1.0
+    service.apply_preview(factory, preview)
+
+    stages.clear()
+    second = first_night("students", 50_000)
+    second[7] = changed_line(second[7])
+    service.preview_import(
+        factory,
+        "lc",
+        "students",
+        "sftp",
+        encode(second),
+        "s.csv",
+        progress=_record(stages),
+    )
+    assert [name for name, _ in stages] == [
+        service.STAGE_BASELINE,
+        service.STAGE_COMPARE,
+    ]
+
+
+def _record(
+    stages: list[tuple[str, float | None]],
+) -> Callable[[str, float | None], None]:
+    def record(stage: str, share: float | None) -> None:
+        stages.append((stage, share))
+
+    return record

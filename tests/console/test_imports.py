@@ -9,10 +9,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
-from textual.widgets import DataTable, DirectoryTree, Select, Static, TabbedContent
+from textual.widgets import (
+    DataTable,
+    DirectoryTree,
+    ProgressBar,
+    Select,
+    Static,
+    TabbedContent,
+)
 from textual_fastdatatable import DataTable as FastTable
 
 from backend.db import open_database
+from backend.imports import service
 from backend.models import AuditEvent, ImportRun
 from penji_tui.app import PenjiApp
 from screens.dialogs import ConfirmModal
@@ -411,3 +419,35 @@ async def test_file_tree_goes_up(
         await pilot.press("backspace")
         await pilot.pause()
         assert Path(tree.path) == tmp_path
+
+
+async def test_preview_stages_fill_the_bar(
+    app: PenjiApp, school_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = ImportScreen(community_slug="lc", path=str(tmp_path / "s.csv"))
+        await app.push_screen(screen)
+        screen.set_busy("Reading s.csv and computing the diff...")
+        screen.preview_cancelled = threading.Event()
+        bar = screen.query_one("#progress", ProgressBar)
+        stage = screen.query_one("#stage", Static)
+
+        screen.report_stage(service.STAGE_READ, 0.4)
+        await settle(pilot)
+        assert bar.total == 100
+        assert bar.progress == 40
+        assert "Reading the file: 40%" in str(stage.render())
+
+        screen.report_stage(service.STAGE_COMPARE, None)
+        await settle(pilot)
+        assert bar.total is None
+        assert "Comparing with the stored rows" in str(stage.render())
+
+        # Stages that arrive after the preview ended change nothing.
+        screen.preview_cancelled = None
+        screen.set_busy(None)
+        screen.report_stage(service.STAGE_READ, 0.9)
+        await settle(pilot)
+        assert bar.total is None
+        assert not bar.display
