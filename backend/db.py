@@ -21,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, configure_mappers, sessionmaker
 from sqlalchemy.sql.expression import Executable
 
 log = logging.getLogger(__name__)
@@ -128,6 +128,9 @@ def open_database(url: str) -> sessionmaker[Session]:
     except Exception as error:
         safe_url = make_url(url).render_as_string(hide_password=True)
         raise DatabaseError(f"cannot open database {safe_url}: {error}") from error
+    # The ORM's classes are set up here once, about 50 ms, rather than inside
+    # whichever query comes first, such as an import preview.
+    configure_mappers()
     return sessionmaker(engine, expire_on_commit=False)
 
 

@@ -15,6 +15,8 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import regex
+
 from backend.cards.tracks import Swipe, parse_swipe
 from backend.errors import InvalidValue
 
@@ -22,6 +24,10 @@ SOURCES = ("track1", "track2", "track3", "whole")
 PROXIMITY_FORMATS = ("", "h10301-decimal", "h10301-hex")
 MASK_CHARACTERS = frozenset("ui")
 MAX_PATTERN_LENGTH = 500
+# The maximum time a layout regex may search one swipe. A normal pattern takes
+# microseconds; one with nested repeats, such as (a|aa)+$, can backtrack for
+# far longer and would hold up every swipe after it.
+MATCH_TIMEOUT_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
@@ -136,11 +142,11 @@ def _check_regex(pattern: str) -> None:
             f"layout regex is {len(pattern)} characters long; keep it under "
             f"{MAX_PATTERN_LENGTH}"
         )
-    # TODO: a pattern with nested repeats, such as (a+)+$, can backtrack for
-    # seconds on a long swipe; nothing limits the match time yet.
+    # Layout patterns run on the regex package, which has the same syntax as
+    # the re module and a time limit per search.
     try:
-        compiled = re.compile(pattern)
-    except re.error as error:
+        compiled = regex.compile(pattern)
+    except regex.error as error:
         raise InvalidValue(f"invalid layout regex {pattern!r}: {error}") from None
     if compiled.groups < 1:
         raise InvalidValue(
@@ -303,7 +309,14 @@ def _cut(layout: CardLayout, text: str) -> tuple[str | None, str | None]:
             )
         return text[layout.offset : end], None
     if layout.regex:
-        match = re.search(layout.regex, text)
+        try:
+            match = regex.search(layout.regex, text, timeout=MATCH_TIMEOUT_SECONDS)
+        except TimeoutError:
+            return None, (
+                f"the regex {layout.regex!r} took over "
+                f"{MATCH_TIMEOUT_SECONDS * 1000:.0f} ms on this swipe; simplify it, "
+                "for example without nested repeats such as (a|aa)+"
+            )
         if match is None:
             return None, f"the regex {layout.regex!r} does not match"
         group = match.groupdict().get("id") or match.group(1)

@@ -198,8 +198,9 @@ def _problems(parsed: ParsedFile) -> dict[str, Any]:
 
 
 def _warn_same_file(session: Session, parsed: ParsedFile, run: ImportRun) -> None:
-    previous = session.scalars(
-        select(ImportRun)
+    # Only the columns needed: the run may keep its whole file.
+    previous = session.execute(
+        select(ImportRun.id, ImportRun.sha256, ImportRun.finished_at)
         .where(
             ImportRun.community_id == run.community_id,
             ImportRun.kind == run.kind,

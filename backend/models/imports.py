@@ -44,8 +44,9 @@ class ImportRun(Base):
     ssh_client: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
-    file_data: Mapped[bytes | None] = mapped_column(LargeBinary)
-    before_state: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Deferred: lists of runs read neither, and each can be megabytes.
+    file_data: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    before_state: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     baseline: Mapped[dict[str, Any] | None]
 
 

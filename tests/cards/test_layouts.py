@@ -217,3 +217,11 @@ def test_h10301_decodes_fields() -> None:
 def test_h10301_rejects_wide_number() -> None:
     with pytest.raises(ValueError, match="26-bit"):
         decode_h10301(str(1 << 26), "decimal")
+
+
+def test_slow_regex_gives_up_on_the_swipe() -> None:
+    layout = check_layout({"source": "whole", "regex": r"(a|aa)+$"})
+    extraction = extract(layout, "a" * 60 + "b\r")
+    assert extraction.status == "no_id"
+    assert "took over 50 ms" in (extraction.reason or "")
+    assert "nested repeats" in (extraction.reason or "")
