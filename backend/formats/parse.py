@@ -80,7 +80,10 @@ class ParsedFile:
             return set()
         position = self.fields.index("course_code")
         cache = self.value_caches[position] if self.value_caches else None
-        if cache is not None:
+        # A cache holds only non-empty values, so it lists every code only
+        # where the code is required. An open metadata column may be empty.
+        required = any(f.name == "course_code" and f.required for f in self.spec.fields)
+        if cache is not None and required:
             return {value for value in cache.values() if value}
         return {values[position] for values in self.rows.values()}
 
@@ -184,6 +187,9 @@ def _map_columns(
         if i in used or not header.strip():
             continue
         if spec.open_fields:
+            # TODO: two headers with one field name, such as "Major" and
+            # "major", both become columns, but only the last value is stored,
+            # so every later preview of the file reports those rows changed.
             name = metadata_field_name(header)
             if keep_fields is None or name in keep_fields:
                 columns.append(_Column(Field(name, header, ()), [i]))

@@ -11,9 +11,10 @@ rows of their keys are loaded.
 Anything this shortcut cannot vouch for sends the preview back to reading the
 whole file: another parser version, another header or field list, a record
 spanning lines, a line with an error or a warning of its own, a repeated line,
-a bare carriage return, a course the old file named that is gone, a key or
-unique value that the new lines share with an unchanged line, or a change to
-more than a quarter of the lines. The whole read then finds and reports the
+or a bare carriage return. So do a course the old file named that is gone, a
+key or unique value that the new lines share with an unchanged line, two
+columns with one field name, a file left with no rows, and a change to more
+than a quarter of the lines. The whole read then finds and reports the
 problem exactly as it always does.
 """
 
@@ -243,6 +244,10 @@ def read_against_baseline(
         return _whole_file(run, "a changed line has a problem or spans lines")
     if list(parsed.fields) != baseline.get("fields") or old.fields != parsed.fields:
         return _whole_file(run, "other fields are kept")
+    if len(set(parsed.fields)) != len(parsed.fields):
+        # Two metadata columns with one field name are stored as one value, so
+        # the stored rows differ from the lines that were applied.
+        return _whole_file(run, "two columns give the same field")
     parsed.lines = {key: positions[line - 2] + 1 for key, line in parsed.lines.items()}
 
     touched = parsed.rows.keys() | old.rows.keys()
@@ -267,7 +272,11 @@ def read_against_baseline(
 
     # The fingerprint held, so the active rows are still those the apply left.
     count = int(baseline["rows"])
-    return BaselineRead(parsed, existing, count, count - len(old.rows), run.id)
+    unchanged = count - len(old.rows)
+    if unchanged + len(parsed.rows) == 0:
+        # A file left with no rows is an error that only a whole read reports.
+        return _whole_file(run, "no row is left")
+    return BaselineRead(parsed, existing, count, unchanged, run.id)
 
 
 MISMATCH = "the baseline does not match the stored rows"

@@ -640,6 +640,9 @@ def reject_run(
 
 def newest_applied_id(session: Session, run: ImportRun) -> int | None:
     """Return the id of the newest applied run of the scope of ``run``."""
+    # TODO: two previews applied in the reverse order of their ids make the
+    # run applied first the newest here, so rollback refuses the run applied
+    # last and offers the other, whose before-state is older.
     return session.scalar(
         select(func.max(ImportRun.id)).where(
             ImportRun.community_id == run.community_id,
