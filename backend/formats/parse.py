@@ -187,12 +187,9 @@ def _map_columns(
         if i in used or not header.strip():
             continue
         if spec.open_fields:
-            # TODO: two headers with one field name, such as "Major" and
-            # "major", both become columns, but only the last value is stored,
-            # so every later preview of the file reports those rows changed.
             name = metadata_field_name(header)
             if keep_fields is None or name in keep_fields:
-                columns.append(_Column(Field(name, header, ()), [i]))
+                _add_open_column(columns, headers, i, name, parsed)
                 continue
             parsed.dropped_columns.append(header)
             parsed.warnings.add(
@@ -205,6 +202,32 @@ def _map_columns(
                 f"column {header!r} is not part of the {spec.label} format; ignored",
             )
     return columns
+
+
+def _add_open_column(
+    columns: list[_Column],
+    headers: list[str],
+    index: int,
+    name: str,
+    parsed: ParsedFile,
+) -> None:
+    """Add a free-form column, or make it a fallback of one with its field name.
+
+    Headers such as "Major" and "major" give one field, which stores one value.
+    """
+    header = headers[index]
+    same = next((c for c in columns if c.spec_field.name == name), None)
+    if same is None or same.joined is not None:
+        columns.append(_Column(Field(name, header, ()), [index]))
+        return
+    first = headers[same.indexes[0]] if same.indexes else same.spec_field.label
+    same.indexes.append(index)
+    parsed.warnings.add(
+        1,
+        header,
+        f"column {header!r} is read only where {first!r} is empty, since both "
+        f"give the field {name!r}",
+    )
 
 
 def parse_bytes(

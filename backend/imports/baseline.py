@@ -12,9 +12,8 @@ Anything this shortcut cannot vouch for sends the preview back to reading the
 whole file: another parser version, another header or field list, a record
 spanning lines, a line with an error or a warning of its own, a repeated line,
 or a bare carriage return. So do a course the old file named that is gone, a
-key or unique value that the new lines share with an unchanged line, two
-columns with one field name, a file left with no rows, and a change to more
-than a quarter of the lines. The whole read then finds and reports the
+key or unique value that the new lines share with an unchanged line, a file
+left with no rows, and a change to more than a quarter of the lines. The whole read then finds and reports the
 problem exactly as it always does.
 """
 
@@ -102,7 +101,7 @@ class KeptFile:
 def newest_baseline(
     session: Session, community_id: int, kind: str, source: str
 ) -> KeptFile | None:
-    """Return the newest applied run of the scope if it keeps a baseline.
+    """Return the run applied last in the scope if it keeps a baseline.
 
     Only small columns are read here: the file itself is read by
     ``kept_file_data`` once the baseline is known to hold.
@@ -115,7 +114,7 @@ def newest_baseline(
             ImportRun.source == source,
             ImportRun.status == "applied",
         )
-        .order_by(ImportRun.id.desc())
+        .order_by(ImportRun.finished_at.desc(), ImportRun.id.desc())
         .limit(1)
     ).first()
     if row is None or row.baseline is None:
@@ -244,10 +243,6 @@ def read_against_baseline(
         return _whole_file(run, "a changed line has a problem or spans lines")
     if list(parsed.fields) != baseline.get("fields") or old.fields != parsed.fields:
         return _whole_file(run, "other fields are kept")
-    if len(set(parsed.fields)) != len(parsed.fields):
-        # Two metadata columns with one field name are stored as one value, so
-        # the stored rows differ from the lines that were applied.
-        return _whole_file(run, "two columns give the same field")
     parsed.lines = {key: positions[line - 2] + 1 for key, line in parsed.lines.items()}
 
     touched = parsed.rows.keys() | old.rows.keys()

@@ -14,7 +14,7 @@ from backend import audit
 from backend.db import transaction
 from backend.errors import Conflict
 from backend.formats.kinds import get_kind
-from backend.imports.service import get_run, newest_applied_id
+from backend.imports.service import get_run, last_applied_id
 from backend.models import Community, ImportRun
 from backend.services.schools import get_community
 
@@ -58,7 +58,7 @@ class RollbackPlan:
     students and courses, rows it added. ``replaced`` counts rows of the other
     source that the run had replaced.
     ``newest`` is False when a later applied run must be rolled back first;
-    ``newest_id`` is the newest applied run of the same kind and source.
+    ``newest_id`` is the run applied last of the same kind and source.
     """
 
     run_id: int
@@ -85,7 +85,7 @@ def rollback_plan(session: Session, run_id: int) -> RollbackPlan:
         )
     before = json.loads(zlib.decompress(run.before_state))
     restored = [key for key, _values in (*before["changed"], *before["removed"])]
-    newest_id = newest_applied_id(session, run)
+    newest_id = last_applied_id(session, run)
     return RollbackPlan(
         run_id=run.id,
         kind=run.kind,

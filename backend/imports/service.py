@@ -639,25 +639,42 @@ def reject_run(
 
 
 def newest_applied_id(session: Session, run: ImportRun) -> int | None:
-    """Return the id of the newest applied run of the scope of ``run``."""
-    # TODO: two previews applied in the reverse order of their ids make the
-    # run applied first the newest here, so rollback refuses the run applied
-    # last and offers the other, whose before-state is older.
+    """Return the id of the newest file applied in the scope of ``run``.
+
+    Newest is by id, the order in which files were previewed: approving a held
+    run is refused once a later file is applied.
+    """
+    return session.scalar(select(func.max(ImportRun.id)).where(*_applied_in_scope(run)))
+
+
+def last_applied_id(session: Session, run: ImportRun) -> int | None:
+    """Return the id of the run applied last in the scope of ``run``.
+
+    Two previews can be applied in the reverse order of their ids, so this is
+    by the time of the apply. Only this run's before-state matches the rows.
+    """
     return session.scalar(
-        select(func.max(ImportRun.id)).where(
-            ImportRun.community_id == run.community_id,
-            ImportRun.kind == run.kind,
-            ImportRun.source == run.source,
-            ImportRun.status == "applied",
-        )
+        select(ImportRun.id)
+        .where(*_applied_in_scope(run))
+        .order_by(ImportRun.finished_at.desc(), ImportRun.id.desc())
+        .limit(1)
+    )
+
+
+def _applied_in_scope(run: ImportRun) -> tuple[Any, ...]:
+    return (
+        ImportRun.community_id == run.community_id,
+        ImportRun.kind == run.kind,
+        ImportRun.source == run.source,
+        ImportRun.status == "applied",
     )
 
 
 def rollback_run(factory: sessionmaker[Session], run_id: int) -> ImportRun:
     """Restore the rows as they were before an applied run.
 
-    Only the newest applied run of its community, kind and source can be rolled
-    back, since a later run was computed against this run's rows.
+    Only the run applied last in its community, kind and source can be rolled
+    back, since a later apply was computed against this run's rows.
     """
     with factory() as session:
         run = get_run(session, run_id)
@@ -671,10 +688,10 @@ def rollback_run(factory: sessionmaker[Session], run_id: int) -> ImportRun:
                     f"run {run_id} is {run.status}; only an applied run can be "
                     "rolled back"
                 )
-            newest = newest_applied_id(session, run)
+            newest = last_applied_id(session, run)
             if newest != run.id:
                 raise Conflict(
-                    f"run {run_id} is not the newest applied {run.kind} run of its "
+                    f"run {run_id} is not the {run.kind} run applied last in its "
                     f"community; roll back run {newest} first"
                 )
             spec = get_kind(run.kind)
