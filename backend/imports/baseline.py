@@ -13,8 +13,8 @@ whole file: another parser version, another header or field list, a record
 spanning lines, a line with an error or a warning of its own, a repeated line,
 or a bare carriage return. So do a course the old file named that is gone, a
 key or unique value that the new lines share with an unchanged line, a file
-left with no rows, and a change to more than a quarter of the lines. The whole read then finds and reports the
-problem exactly as it always does.
+left with no rows, and a change to more than a quarter of the lines. The
+whole read then finds and reports the problem exactly as it always does.
 """
 
 from __future__ import annotations
