@@ -25,8 +25,6 @@ def normalize_header(header: str) -> str:
     return re.sub(r"[^0-9a-z]", "", header.lower())
 
 
-# TODO: no field is checked against its column length, so a value longer
-# than its VARCHAR column previews fine and then fails to apply on PostgreSQL.
 @dataclass(frozen=True)
 class Field:
     """A column of an import kind and the stored attribute it fills.

@@ -28,10 +28,13 @@ from backend.formats.problems import ProblemList
 MAX_FIELD_CHARS = 1_000_000
 csv.field_size_limit(MAX_FIELD_CHARS)
 
+# The length of the stored key, which joins the key fields with "|".
+MAX_KEY_LENGTH = 320
+
 # Raised whenever a change here could read a line of a file differently, so
 # that previews stop comparing lines with a file read by older rules
 # (backend/imports/baseline.py).
-PARSER_VERSION = 1
+PARSER_VERSION = 2
 
 Row = tuple[str, ...]
 # Called with the share of a file's lines read so far, from 0 to 1.
@@ -374,6 +377,31 @@ def _read_records(
         )
 
 
+def _with_length_limit(
+    spec: KindSpec, spec_field: Field
+) -> Callable[[str], str] | None:
+    """Return the field's check, also rejecting values longer than its column.
+
+    Each database treats an over-long value its own way (PostgreSQL rejects
+    it, SQLite stores it), so the preview rejects it for both.
+    """
+    check = spec_field.check
+    column = spec.model.__table__.c.get(spec_field.name)  # type: ignore[attr-defined]
+    limit = getattr(column.type, "length", None) if column is not None else None
+    if limit is None:
+        return check
+
+    def checked(value: str) -> str:
+        if len(value) > limit:
+            raise ValueError(
+                f"{spec_field.label} is {len(value):,} characters long; at most "
+                f"{limit} are kept, so shorten it"
+            )
+        return check(value) if check is not None else value
+
+    return checked
+
+
 def _read_rows(
     reader: csv.Reader,
     parsed: ParsedFile,
@@ -403,7 +431,13 @@ def _read_rows(
         None if i in distinct else {} for i in range(len(columns))
     ]
     checks = [
-        (i, c.spec_field.required, c.spec_field.check, c.spec_field.label, caches[i])
+        (
+            i,
+            c.spec_field.required,
+            _with_length_limit(spec, c.spec_field),
+            c.spec_field.label,
+            caches[i],
+        )
         for i, c in enumerate(columns)
     ]
     unique = [
@@ -493,6 +527,14 @@ def _read_rows(
             key = values[single_key]
         else:
             key = "|".join(key_values(values))
+            if len(key) > MAX_KEY_LENGTH:
+                errors.add(
+                    line,
+                    labels[key_positions[0]],
+                    f"the row's key {key[:40]!r}... is {len(key):,} characters "
+                    f"long; at most {MAX_KEY_LENGTH} are kept, so shorten its values",
+                )
+                continue
         if key in rows:
             errors.add(
                 line,
