@@ -205,9 +205,12 @@ def child_import(db_url: str, kind: str, path: str, apply: str) -> dict[str, Any
     # The same preview again in this process, as the daemon and the console
     # run it: the ORM's statements are compiled by then. It writes no roster
     # row, and the first preview is the one applied.
-    started = time.perf_counter()
-    service.preview_import(factory, "bench", kind, "sftp", data, path)
-    figures["preview_warm"] = time.perf_counter() - started
+    warm = []
+    for _ in range(WARM_RUNS):
+        started = time.perf_counter()
+        service.preview_import(factory, "bench", kind, "sftp", data, path)
+        warm.append(time.perf_counter() - started)
+    figures["preview_warm"] = statistics.median(warm)
     if apply == "apply":
         started, cpu = time.perf_counter(), time.process_time()
         run = service.apply_preview(factory, preview, force=True)
@@ -218,34 +221,45 @@ def child_import(db_url: str, kind: str, path: str, apply: str) -> dict[str, Any
     return figures
 
 
+FLOOR_RUNS = 5
+CSV_DIFF_RUNS = 3
+WARM_RUNS = 3
+PAINT_RUNS = 3
+
+
 def child_csv_read(path: str) -> dict[str, Any]:
-    """Read every record with the ``csv`` module and keep nothing: the floor."""
+    """Read every record with the ``csv`` module and keep nothing: the floor.
+
+    The median of ``FLOOR_RUNS`` reads, so that one slow read on a shared
+    machine does not set every ratio.
+    """
     import csv
 
-    started, cpu = time.perf_counter(), time.process_time()
-    with open(path, newline="", encoding="utf-8") as handle:
-        for _ in csv.reader(handle):
-            pass
-    return {
-        "seconds": time.perf_counter() - started,
-        "cpu": time.process_time() - cpu,
-        "peak_mb": peak_mb(),
-    }
+    times = []
+    for _ in range(FLOOR_RUNS):
+        started = time.perf_counter()
+        with open(path, newline="", encoding="utf-8") as handle:
+            for _ in csv.reader(handle):
+                pass
+        times.append(time.perf_counter() - started)
+    return {"seconds": statistics.median(times), "peak_mb": peak_mb()}
 
 
 def child_csv_diff(first: str, second: str, key: str) -> dict[str, Any]:
     """Diff two files with csv-diff, keyed on one column, as its CLI does."""
     from csv_diff import compare, load_csv
 
-    started, cpu = time.perf_counter(), time.process_time()
-    with (
-        open(first, newline="", encoding="utf-8") as before,
-        open(second, newline="", encoding="utf-8") as after,
-    ):
-        result = compare(load_csv(before, key=key), load_csv(after, key=key))
+    times = []
+    for _ in range(CSV_DIFF_RUNS):
+        started = time.perf_counter()
+        with (
+            open(first, newline="", encoding="utf-8") as before,
+            open(second, newline="", encoding="utf-8") as after,
+        ):
+            result = compare(load_csv(before, key=key), load_csv(after, key=key))
+        times.append(time.perf_counter() - started)
     return {
-        "seconds": time.perf_counter() - started,
-        "cpu": time.process_time() - cpu,
+        "seconds": statistics.median(times),
         "peak_mb": peak_mb(),
         "changes": sum(len(v) for v in result.values()),
     }
@@ -281,24 +295,30 @@ def child_paint(db_url: str, path: str) -> dict[str, Any]:
             painted.append(time.perf_counter())
         return render_line(self, y)
 
-    async def measure() -> float:
+    async def measure() -> list[float]:
         app = PenjiApp(factory)
+        times = []
         async with app.run_test(size=(120, 40)) as pilot:
             await app.workers.wait_for_complete()
             await pilot.pause()
-            FastTable.render_line = timed_render_line  # type: ignore[method-assign]
-            started = time.perf_counter()
             # The console branch builds a lazy index; older code an Arrow table.
             build: Callable[[Any], Any] = getattr(
                 preview_table, "ChangeRows", None
             ) or getattr(preview_table, "build_change_table", None)
-            await app.push_screen(PreviewScreen(preview, build(preview)))
-            while not painted:
-                await asyncio.sleep(0.001)
-            FastTable.render_line = render_line  # type: ignore[method-assign]
-            return painted[0] - started
+            for _ in range(PAINT_RUNS):
+                painted.clear()
+                FastTable.render_line = timed_render_line  # type: ignore[method-assign]
+                started = time.perf_counter()
+                await app.push_screen(PreviewScreen(preview, build(preview)))
+                while not painted:
+                    await asyncio.sleep(0.001)
+                FastTable.render_line = render_line  # type: ignore[method-assign]
+                times.append(painted[0] - started)
+                await app.pop_screen()
+                await pilot.pause()
+        return times
 
-    seconds = asyncio.run(measure())
+    seconds = statistics.median(asyncio.run(measure()))
     diff = preview.diff
     assert diff is not None
     changes = len(diff.added) + len(diff.changed) + len(diff.removed)
@@ -408,7 +428,7 @@ def bench_database(
         ):
             figures = run_child("paint", db_url, str(paths[name]))
             print(
-                f"  preview table first paint, {label} "
+                f"  preview table first paint (median of {PAINT_RUNS}), {label} "
                 f"({figures['changes']:,} changes): {figures['seconds']:.3f} s"
             )
     import_night(db_url, paths, 2, floors)
@@ -418,14 +438,14 @@ def bench_database(
 def bench_baselines(paths: dict[str, Path]) -> dict[str, float]:
     """Print the csv floor of each file and csv-diff of each night pair."""
     floors = {}
-    print("csv module reading each file (the floor), seconds:")
+    print(f"csv module reading each file (the floor), median of {FLOOR_RUNS}, seconds:")
     for name, path in paths.items():
         if name == "paint":
             continue
         figures = run_child("csv", str(path))
         floors[path.name] = figures["seconds"]
         print(f"  {path.name:<32} {figures['seconds']:>8.3f}")
-    print("csv-diff of the two nights, seconds:")
+    print(f"csv-diff of the two nights, median of {CSV_DIFF_RUNS}, seconds:")
     for kind, key in CSV_DIFF_KEYS.items():
         first, second = paths[f"{kind}-1"], paths[f"{kind}-2"]
         figures = run_child("csvdiff", str(first), str(second), key)
@@ -518,7 +538,8 @@ def main() -> int:
         paths = {name: Path(path) for name, path in written.items()}
         floors = bench_baselines(paths)
         print(
-            "SQLite (seconds; /csv is a preview over the csv floor; warm is a repeat)"
+            "SQLite (seconds; /csv is a preview over the csv floor; warm is the median "
+            f"of {WARM_RUNS} repeats)"
         )
         sqlite_url = f"sqlite:///{folder}/bench.db"
         bench_database(sqlite_url, paths, floors, paint=True)
@@ -530,7 +551,7 @@ def main() -> int:
             with PostgresServer() as server:
                 print(
                     "PostgreSQL (seconds; /csv is a preview over the csv floor; "
-                    "warm is a repeat)"
+                    f"warm is the median of {WARM_RUNS} repeats)"
                 )
                 url = server.create_database("bench")
                 bench_database(url, paths, floors, paint=False)
