@@ -457,7 +457,7 @@ def _read_rows(
     # 350,000 enrollment rows, 8 times the bare csv read, where 3 times is the
     # aim (bench/university_bench.py). Next nights parse only changed lines
     # (backend/imports/baseline.py). A column-wise rewrite was no faster in
-    # CPython and used 140 MB more; Arrow's CSV reader would need about 0.3 s
+    # CPython and used 140 MB more; Arrow's CSV reader would need about 0.5 s
     # just to turn its columns into the rows the diff compares.
     warnings_before = warnings.total
     single_lines = True
