@@ -8,6 +8,8 @@ locked by a second connection that holds the write lock.
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -164,6 +166,42 @@ def test_sqlite_write_lock_waited_out(tmp_path: Path) -> None:
     assert still_waiting
     assert outcome == ["applied"]
     assert _students(factory) == 5
+    factory.kw["bind"].dispose()
+
+
+def test_sqlite_lock_past_busy_timeout(tmp_path: Path) -> None:
+    path = tmp_path / "penji.db"
+    url = f"sqlite:///{path}"
+    factory = open_database(url)
+    make_community(factory)
+    factory.kw["bind"].dispose()
+    data = tmp_path / "students.csv"
+    data.write_bytes(csv_bytes(STUDENT_HEADER, student_rows(5)))
+    # Another process holds the write lock for longer than the command's 15 s
+    # busy timeout, so this test takes about 15 s.
+    locker = sqlite3.connect(path, isolation_level=None)
+    locker.execute("BEGIN IMMEDIATE")
+    try:
+        command = ["--db", url, "import", "students", str(data), "--community", "lc"]
+        result = subprocess.run(
+            [sys.executable, "-m", "penji_tui", *command, "--source", "sftp"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        locker.execute("ROLLBACK")
+        locker.close()
+
+    assert result.returncode == 2
+    assert "database is locked" in result.stderr
+    assert "another process is writing to it; try again in a moment" in result.stderr
+    assert "Traceback" not in result.stderr
+    factory = open_database(url)
+    assert _students(factory) == 0
+    with factory() as session:
+        assert session.scalar(select(func.count()).select_from(ImportRun)) == 0
     factory.kw["bind"].dispose()
 
 
