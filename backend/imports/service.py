@@ -331,23 +331,14 @@ def _preview(
         if parsed.ok:
             progress(STAGE_COMPARE, None)
             warn_unknown_courses(session, community.id, parsed)
-            if read is not None:
-                existing = read.existing
-                replaced = _load_replaced(session, spec, community.id, source, existing)
-                count = read.active_count
-            else:
-                existing, replaced = _load_state(
-                    session, spec, community.id, source, parsed
-                )
-                count = existing.active_count
-            diff = compute_diff(parsed, existing, replaced)
-            if read is not None:
-                diff.unchanged += read.unchanged
-            reason = hold_reason(spec, diff, count, community)
+            scope_state = _compare(
+                session, community, source, (parsed, read), fingerprint
+            )
+            diff = scope_state.diff
+            reason = hold_reason(spec, diff, scope_state.active_count, community)
             for key in (*diff.changed, *diff.removed):
-                old[key] = existing.rows[key].values
+                old[key] = scope_state.existing.rows[key].values
             old.update(diff.replaced)
-            scope_state = ScopeState(existing, replaced, diff, fingerprint, count)
         log.debug(
             "%s preview of %s read %s",
             kind,
@@ -417,6 +408,34 @@ def _preview(
             old=old,
             scope_state=scope_state,
         )
+
+
+def _compare(
+    session: Session,
+    community: Community,
+    source: str,
+    file: tuple[ParsedFile, BaselineRead | None],
+    fingerprint: tuple[Any, ...],
+) -> ScopeState:
+    """Diff a parsed file with the stored rows it would replace.
+
+    After a read against the baseline only the stored rows of the changed
+    lines' keys are compared, and the rows of the lines both files share count
+    as unchanged.
+    """
+    parsed, read = file
+    spec = parsed.spec
+    if read is not None:
+        existing = read.existing
+        replaced = _load_replaced(session, spec, community.id, source, existing)
+        count = read.active_count
+    else:
+        existing, replaced = _load_state(session, spec, community.id, source, parsed)
+        count = existing.active_count
+    diff = compute_diff(parsed, existing, replaced)
+    if read is not None:
+        diff.unchanged += read.unchanged
+    return ScopeState(existing, replaced, diff, fingerprint, count)
 
 
 def _lease_name(community_id: int, kind: str) -> str:
