@@ -507,6 +507,7 @@ def _apply_locked(
         raise Conflict(
             f"run {run.id} is {run.status}; only a previewed or held run applies"
         )
+    _refuse_older_file(session, run)
     community = session.get(Community, run.community_id)
     assert community is not None
     spec = get_kind(run.kind)
@@ -619,13 +620,7 @@ def approve_run(factory: sessionmaker[Session], run_id: int) -> ImportRun:
                 f"run {run_id} is {run.status}; only a held run can be approved. "
                 "Import the file again to preview and apply it"
             )
-        newer = newest_applied_id(session, run)
-        if newer is not None and newer > run.id:
-            raise Conflict(
-                f"run {newer} applied a newer {run.kind} file after run {run_id} "
-                f"was held, so approving it would bring back older data; reject "
-                f"run {run_id}, or import its file again to see a fresh preview"
-            )
+        _refuse_older_file(session, run)
         parsed = _parse_stored(session, run)
     if not parsed.ok:
         raise Conflict(
@@ -659,6 +654,23 @@ def reject_run(
             session, "import.reject", community=community, kind=run.kind, **detail
         )
         return run
+
+
+def _refuse_older_file(session: Session, run: ImportRun) -> None:
+    """Refuse to apply ``run`` once a file previewed after it is applied.
+
+    Its diff was shown against older rows, and applying it would bring back
+    older data over the newer file, such as students the newer file added.
+    """
+    newer = newest_applied_id(session, run)
+    if newer is None or newer < run.id:
+        return
+    verb = "approving" if run.status == "held" else "applying"
+    raise Conflict(
+        f"run {newer}, a {run.kind} file previewed after run {run.id}, is already "
+        f"applied, so {verb} run {run.id} would bring back older data; reject "
+        f"run {run.id}, or import its file again to see a fresh preview"
+    )
 
 
 def newest_applied_id(session: Session, run: ImportRun) -> int | None:

@@ -183,13 +183,19 @@ def _process_file(ctx: InboundContext, folder: RemoteFolder, seen: RemoteFile) -
     # least settle_seconds after the time that listing saw, so with one second
     # or more it always changes the time looked at here. NOTE: with less, a
     # rewrite in place within that same second could still go unseen.
-    if len(data) != seen.size or folder.look(INBOUND, name) != seen:
+    if folder.look(INBOUND, name) != seen:
         ctx.note(
             FileOutcome(
                 name, "left", kind, "still being written: changed during download"
             )
         )
         return
+    if len(data) != seen.size:
+        # The file is as listed, so the transfer itself fell short: a failure
+        # the run retries, never a file taken for one still being written.
+        raise EOFError(
+            f"download of {name} ended after {len(data):,} of {seen.size:,} bytes"
+        )
     sha256 = hashlib.sha256(data).hexdigest()
     archive_file(ctx.settings.archive_dir, ctx.slug, name, data, sha256, ctx.started_at)
 

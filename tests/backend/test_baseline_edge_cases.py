@@ -6,9 +6,11 @@ and reading the whole file, and checks that both agree.
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from backend.errors import Conflict
 from backend.formats.kinds import KINDS
 from backend.formats.parse import parse_bytes
 from backend.imports import service
@@ -97,7 +99,9 @@ def test_metadata_empty_course_code_warns(factory: sessionmaker[Session]) -> Non
     assert_same(fast, whole)
 
 
-def test_rollback_of_run_applied_last(factory: sessionmaker[Session]) -> None:
+def test_older_preview_is_not_applied_over_newer(
+    factory: sessionmaker[Session],
+) -> None:
     make_community(factory)
     first = first_night("students", 100)
     run_import(factory, "students", encode(first))
@@ -111,18 +115,16 @@ def test_rollback_of_run_applied_last(factory: sessionmaker[Session]) -> None:
     later_preview = service.preview_import(
         factory, "lc", "students", "sftp", encode(later), "b.csv"
     )
-    # The later preview is applied first, then the earlier one on top of it.
     service.apply_preview(factory, later_preview, force=True)
-    applied_last = service.apply_preview(factory, earlier_preview, force=True)
-    assert applied_last.status == "applied"
 
-    rolled_back = service.rollback_run(factory, applied_last.id)
-    assert rolled_back.status == "rolled_back"
-    later_keys = {
-        key for key in parse_bytes(KINDS["students"], encode(later), "b.csv").rows
-    }
+    # The earlier preview was shown against rows the later file changed.
+    with pytest.raises(Conflict, match="would bring back older data"):
+        service.apply_preview(factory, earlier_preview, force=True)
+    later_keys = set(parse_bytes(KINDS["students"], encode(later), "b.csv").rows)
     with factory() as session:
         active = set(
             session.scalars(select(Student.key).where(Student.active.is_(True)))
         )
     assert active == later_keys
+    rolled_back = service.rollback_run(factory, later_preview.run_id)
+    assert rolled_back.status == "rolled_back"

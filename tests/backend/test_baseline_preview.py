@@ -348,20 +348,25 @@ def test_rows_changed_after_preview_are_read_whole(
 ) -> None:
     make_community(factory)
     run_import(factory, "students", encode(first_night("students", 100)))
-    second = first_night("students", 100)
-    second[1] = changed_line(second[1])
+    second = first_night("students", 100)[:-10]
+    _, applied = run_import(factory, "students", encode(second), force=True)
+    assert applied is not None
+    third = first_night("students", 100)
+    third[1] = changed_line(third[1])
     preview = service.preview_import(
-        factory, "lc", "students", "sftp", encode(second), "s.csv"
+        factory, "lc", "students", "sftp", encode(third), "s.csv"
     )
     assert preview.parsed.partial
-    # Another file is applied between this preview and its apply.
-    other = first_night("students", 100)[:-10]
-    run_import(factory, "students", encode(other), force=True)
+    assert preview.counts["added"] == 10
+    # The second night is rolled back between this preview and its apply, so
+    # the rows it was compared with are gone.
+    service.rollback_run(factory, applied.id)
 
     run = service.apply_preview(factory, preview)
     assert run.status == "applied"
-    assert run.counts["added"] == 10
-    expected = parse_bytes(KINDS["students"], encode(second), "s.csv")
+    assert run.counts["added"] == 0
+    assert run.counts["changed"] == 1
+    expected = parse_bytes(KINDS["students"], encode(third), "s.csv")
     assert stored_rows(factory, "lc", "students", expected.fields) == expected.rows
 
 

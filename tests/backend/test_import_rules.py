@@ -306,7 +306,9 @@ def test_held_run_stale_after_newer_apply(factory: sessionmaker[Session]) -> Non
         factory, "students", csv_bytes(STUDENT_HEADER, student_rows(11))
     )
     assert newer.status == "applied"
-    with pytest.raises(Conflict, match=f"run {newer.id} applied a newer students file"):
+    with pytest.raises(
+        Conflict, match=f"run {newer.id}, a students file previewed after run"
+    ):
         service.approve_run(factory, held.id)
     assert count(factory, Student, active=True) == 11
     assert service.reject_run(factory, held.id).status == "rejected"
@@ -359,15 +361,34 @@ def test_rollback_keeps_students_with_history(factory: sessionmaker[Session]) ->
 
 def test_stale_preview_diffs_again(factory: sessionmaker[Session]) -> None:
     make_community(factory)
-    data = csv_bytes(STUDENT_HEADER, student_rows(5))
+    _, first = run_import(
+        factory, "students", csv_bytes(STUDENT_HEADER, student_rows(5))
+    )
+    assert first is not None
+    data = csv_bytes(STUDENT_HEADER, student_rows(7))
     stale = service.preview_import(factory, "lc", "students", "sftp", data, "a.csv")
-    assert stale.counts["added"] == 5
-    run_import(factory, "students", data)
+    assert stale.counts["added"] == 2
+    # The rows the preview was compared with change before its apply.
+    service.rollback_run(factory, first.id)
     run = service.apply_preview(factory, stale)
     assert run.status == "applied"
-    assert run.counts["added"] == 0
-    assert run.counts["unchanged"] == 5
-    assert count(factory, Student) == 5
+    assert run.counts["added"] == 7
+    assert count(factory, Student, active=True) == 7
+
+
+def test_older_preview_refused_after_newer_apply(
+    factory: sessionmaker[Session],
+) -> None:
+    make_community(factory)
+    data = csv_bytes(STUDENT_HEADER, student_rows(5))
+    older = service.preview_import(factory, "lc", "students", "sftp", data, "a.csv")
+    _, newer = run_import(
+        factory, "students", csv_bytes(STUDENT_HEADER, student_rows(7))
+    )
+    assert newer is not None
+    with pytest.raises(Conflict, match="would bring back older data"):
+        service.apply_preview(factory, older)
+    assert count(factory, Student, active=True) == 7
 
 
 def test_fresh_preview_diff_is_reused(factory: sessionmaker[Session]) -> None:

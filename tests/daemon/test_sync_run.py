@@ -291,6 +291,42 @@ def test_file_rewritten_during_download_left_alone(
     assert path.exists()
 
 
+def test_short_download_is_retried(
+    sqlite_factory: sessionmaker[Session],
+    sshd: SshdServer,
+    make_settings: SettingsFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    make_community(sqlite_factory, "lc", "uni")
+    settings = make_settings("lc")
+    drop(
+        sshd,
+        settings,
+        "lc",
+        "students.csv",
+        csv_bytes(STUDENT_HEADER, student_rows(30)),
+    )
+    read = RemoteFolder.read
+    short_reads: list[str] = []
+
+    def read_short_once(folder: RemoteFolder, name: str, file: str) -> bytes:
+        # The transfer falls short once while the file stays as listed.
+        data = read(folder, name, file)
+        if not short_reads:
+            short_reads.append(file)
+            return data[:-10]
+        return data
+
+    monkeypatch.setattr(RemoteFolder, "read", read_short_once)
+    [record] = _run(sqlite_factory, settings)
+
+    assert short_reads == ["students.csv"]
+    assert record.imported == 1
+    assert [run.status for run in _runs(sqlite_factory, "lc", "students")] == [
+        "applied"
+    ]
+
+
 def test_held_import_blocks_nothing_else(
     sqlite_factory: sessionmaker[Session],
     sshd: SshdServer,
