@@ -216,6 +216,9 @@ cancel.
     @on(Input.Submitted, "#path")
     @on(Button.Pressed, "#run")
     def action_preview(self) -> None:
+        if self.preview_cancelled is not None:
+            # A preview is already running; a second would read the file again.
+            return
         path = Path(os.path.expanduser(self.query_one("#path", Input).value.strip()))
         kind = str(self.query_one("#kind", Select).value)
         source = str(self.query_one("#source", Select).value)

@@ -138,9 +138,9 @@ the console"); nothing is written.
         self.refilter()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("apply", "hold") and self.preview.status == "rejected":
-            return None
-        return True
+        # A rejected file can be neither applied nor held, so the keys are not
+        # offered at all.
+        return not (action in ("apply", "hold") and self.preview.status == "rejected")
 
     def fill_problems(self) -> None:
         parsed = self.preview.parsed

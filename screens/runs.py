@@ -251,7 +251,7 @@ computed against its rows; the confirmation lists what comes back.
         if not plan.newest:
             newer = f"run {plan.newest_id}" if plan.newest_id else "the newer one"
             self.notify(
-                f"Run {run.id} is not the newest applied {run.kind} run; roll back "
+                f"Run {run.id} is not the {run.kind} run applied last; roll back "
                 f"{newer} first",
                 severity="warning",
             )

@@ -528,11 +528,12 @@ def _read_rows(
         else:
             key = "|".join(key_values(values))
             if len(key) > MAX_KEY_LENGTH:
+                named = " and ".join(labels[i] for i in key_positions)
                 errors.add(
                     line,
-                    labels[key_positions[0]],
-                    f"the row's key {key[:40]!r}... is {len(key):,} characters "
-                    f"long; at most {MAX_KEY_LENGTH} are kept, so shorten its values",
+                    "",
+                    f"{named} together make a key of {len(key):,} characters; at "
+                    f"most {MAX_KEY_LENGTH} are kept, so shorten them",
                 )
                 continue
         if key in rows:

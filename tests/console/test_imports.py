@@ -133,6 +133,13 @@ async def test_rejected_file_shows_problems(
         problems = screen.query_one("#problem-table", DataTable)
         assert problems.row_count >= 1
         assert problems.get_row_at(0)[1] == "2"
+        # Apply and hold are not offered for a rejected file.
+        actions = {item.binding.action for item in screen.active_bindings.values()}
+        assert "apply" not in actions
+        assert "hold" not in actions
+        await pilot.press("a")
+        await settle(pilot)
+        assert app.screen is screen
     assert statuses(school_factory) == ["rejected"]
 
 
@@ -451,3 +458,19 @@ async def test_preview_stages_fill_the_bar(
         await settle(pilot)
         assert bar.total is None
         assert not bar.display
+
+
+async def test_preview_key_ignored_while_one_runs(
+    app: PenjiApp, school_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    path = write_students(tmp_path, student_rows(3))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = ImportScreen(community_slug="lc", path=str(path))
+        await app.push_screen(screen)
+        # A preview is running: a second Ctrl+O must not read the file again.
+        screen.preview_cancelled = threading.Event()
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        assert app.screen is screen
+    assert statuses(school_factory) == []
