@@ -285,13 +285,26 @@ the console"); nothing is written.
         self.app.pop_screen()
 
     def action_hold(self) -> None:
-        self.run_job(
-            "Holding the import",
-            hold_run,
-            self.app.factory,  # type: ignore[attr-defined]
-            self.preview.run_id,
-            done=self.held,
-            exclusive=True,
+        preview = self.preview
+        body = (
+            f"Hold {preview.spec.label.lower()} from {preview.parsed.file_name} for "
+            f"{preview.community_slug}: {counts_plain(preview.counts)}. Nothing is "
+            "written until someone approves it in the imports list."
+        )
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.run_job(
+                    "Holding the import",
+                    hold_run,
+                    self.app.factory,  # type: ignore[attr-defined]
+                    preview.run_id,
+                    done=self.held,
+                    exclusive=True,
+                )
+
+        self.app.push_screen(
+            ConfirmModal("Hold the import?", body, confirm="Hold"), answered
         )
 
     def held(self, run: ImportRun) -> None:

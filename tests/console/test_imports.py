@@ -216,6 +216,10 @@ async def test_hold_then_approve(
         assert screen.preview.hold_reason is not None
         await pilot.press("h")
         await settle(pilot)
+        assert isinstance(app.screen, ConfirmModal)
+        assert statuses(students_factory)[-1] == "previewed"
+        await pilot.press("y")
+        await settle(pilot)
         assert statuses(students_factory)[-1] == "held"
         await app.push_screen(RunsScreen(community_slug="lc"))
         await settle(pilot)
@@ -343,6 +347,8 @@ async def test_approved_run_detail_drops_held(
     async with app.run_test(size=(80, 24)) as pilot:
         await preview(app, pilot, path)
         await pilot.press("h")
+        await settle(pilot)
+        await pilot.press("y")
         await settle(pilot)
         await app.push_screen(RunsScreen(community_slug="lc"))
         await settle(pilot)
