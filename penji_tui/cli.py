@@ -104,6 +104,8 @@ def run_handler(handler: object, args: argparse.Namespace, log_path: object) -> 
         return EXIT_FAILED
     except BrokenPipeError:
         # The reader of the output went away, as with "| head": exit quietly.
+        # TODO: the command's own exit code (held, rejected) is lost here, so
+        # a script with pipefail sees 0; writes should go quiet instead.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except OSError as error:
