@@ -60,9 +60,9 @@ MAX_CHANGED_SHARE = 0.25
 class BaselineRead:
     """The changed lines of a file, read against the last applied file.
 
-    ``parsed`` holds the rows of the new and changed lines only. ``existing``
-    holds the stored rows of their keys and of the keys of the old lines that
-    are gone. ``unchanged`` counts the rows of the lines both files share.
+    ``parsed`` contains the rows of the new and changed lines only.
+    ``existing`` contains the stored rows of their keys and of the keys of the
+    old lines that are gone. ``unchanged`` counts the rows of the lines both files share.
     """
 
     parsed: ParsedFile

@@ -130,11 +130,11 @@ def _toggle(new: list[str], old: list[str]) -> Changes | None:
     added = list(compress(range(len(new)), map(in_one_file, new)))
     gone = list(compress(range(len(old)), map(in_one_file, old)))
 
-    # A line left out is in both files. Each stands for one unchanged line
-    # only if it appears once in the new file, and then the count of lines
-    # left out equals the count of old lines still present; a line seen twice
-    # makes it larger. Repeats of a line the old file lacks are all kept as
-    # new lines, and the parse reports their repeated key.
+    # A line left out is in both files. It is one unchanged line only if it
+    # appears once in the new file. Then the count of lines left out equals
+    # the count of old lines still present, and a line seen twice makes it
+    # larger. Repeats of a line the old file lacks are all kept as new lines,
+    # so the parse reports their repeated key.
     blank_kept = sum(new.count(blank) for blank in BLANK_LINES - toggled)
     kept = len(new) - len(added) - blank_kept
     gone_lines = {old[index] for index in gone}
