@@ -62,7 +62,8 @@ class BaselineRead:
 
     ``parsed`` contains the rows of the new and changed lines only.
     ``existing`` contains the stored rows of their keys and of the keys of the
-    old lines that are gone. ``unchanged`` counts the rows of the lines both files share.
+    old lines that are gone. ``unchanged`` counts the rows of the lines both
+    files share.
     """
 
     parsed: ParsedFile
