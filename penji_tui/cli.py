@@ -11,6 +11,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any, TextIO
 
 from penji_tui import __version__
 from penji_tui.commands import (
@@ -69,7 +70,41 @@ def main(argv: Sequence[str] | None = None) -> int:
         from penji_tui.commands.console import open_console
 
         handler = open_console
+    else:
+        sys.stdout = QuietOnClosedPipe(sys.stdout)
     return run_handler(handler, args, log_path)
+
+
+class QuietOnClosedPipe:
+    """Standard output that goes quiet once its reader has gone, as with "| head".
+
+    The command then runs to its end and keeps its exit code, so a script
+    with pipefail still sees a held or rejected import.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self._silence()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._silence()
+
+    def _silence(self) -> None:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, self._stream.fileno())
+        os.close(devnull)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 def database_failure(cause: object) -> str:
@@ -103,9 +138,8 @@ def run_handler(handler: object, args: argparse.Namespace, log_path: object) -> 
         print(f"error: {database_failure(error.orig)}", file=sys.stderr)
         return EXIT_FAILED
     except BrokenPipeError:
-        # The reader of the output went away, as with "| head": exit quietly.
-        # TODO: the command's own exit code (held, rejected) is lost here, so
-        # a script with pipefail sees 0; writes should go quiet instead.
+        # The reader of the output went away outside QuietOnClosedPipe, as in
+        # the console's own writes: exit quietly.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except OSError as error:

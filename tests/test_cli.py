@@ -295,3 +295,23 @@ def test_rejected_counts_have_every_key(
         "unchanged",
         "replaced",
     }
+
+
+def test_held_import_keeps_exit_code_when_pipe_closes(db: str, tmp_path: Path) -> None:
+    first = write(tmp_path, "a.csv", csv_bytes(STUDENT_HEADER, student_rows(50)))
+    assert main(["--db", db, "import", "students", first, "--community", "lc"]) == 0
+    # Removing 45 of 50 students trips the guard, so the import is held.
+    second = write(tmp_path, "b.csv", csv_bytes(STUDENT_HEADER, student_rows(5)))
+    command = ["--db", db, "import", "students", second, "--community", "lc"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "penji_tui", *command],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    # The reader goes away before the first line, as "| head" does after it.
+    assert process.stdout is not None
+    process.stdout.close()
+    _, err = process.communicate(timeout=60)
+
+    assert process.returncode == 3
+    assert b"Traceback" not in err
