@@ -199,7 +199,7 @@ def in_values(
 
     SQLite gets IN lists of at most ``VALUES_PER_IN_LIST`` values, each looked
     up in an index. PostgreSQL gets one ``= ANY(array)`` condition, because it
-    answers each long IN list with a scan of the table, so fewer lists cost less.
+    scans the table for each long IN list, so fewer lists cost less.
     """
     if not values:
         return

@@ -79,7 +79,7 @@ class QuietOnClosedPipe:
     """Standard output that goes quiet once its reader has gone, as with "| head".
 
     The command then runs to its end and keeps its exit code, so a script
-    with pipefail still sees a held or rejected import.
+    with pipefail still gets the code of a held or rejected import.
     """
 
     def __init__(self, stream: TextIO) -> None:

@@ -9,12 +9,13 @@ that are new, and the old lines that are gone, are parsed, and only the stored
 rows of their keys are loaded.
 
 Anything this shortcut cannot vouch for sends the preview back to reading the
-whole file: another parser version, another header or field list, a record
-spanning lines, a line with an error or a warning of its own, a repeated line,
-or a bare carriage return. So do a course the old file named that is gone, a
-key or unique value that the new lines share with an unchanged line, a file
-left with no rows, and a change to more than a quarter of the lines. The
-whole read then finds and reports the problem exactly as it always does.
+whole file. The file format cases are another parser version, another header
+or field list, a record spanning lines, a line with an error or a warning of
+its own, a repeated line and a bare carriage return. The stored-row cases are
+a course the old file named that is gone, and a key or unique value that the
+new lines share with an unchanged line. A file left with no rows, or a change
+to more than a quarter of the lines, is read whole too. The whole read then
+finds and reports the problem exactly as it always does.
 """
 
 from __future__ import annotations
@@ -196,7 +197,7 @@ def read_against_baseline(
     ``warnings`` are those of decoding the file, which the read keeps.
     """
     # TODO: a 70,000-student next night takes about 70 ms in all, 5 times
-    # faster than csv-diff where 10 is the aim; the time is spread over the
+    # faster than csv-diff where 10 is the aim. The time is spread over the
     # steps below, none over about 13 ms (docs/benchmarks.md).
     community_id, source = scope
     if spec.name not in KINDS:

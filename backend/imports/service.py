@@ -507,7 +507,7 @@ def _apply_locked(
         raise Conflict(
             f"run {run.id} is {run.status}; only a previewed or held run applies"
         )
-    _refuse_older_file(session, run)
+    _reject_older_file(session, run)
     community = session.get(Community, run.community_id)
     assert community is not None
     spec = get_kind(run.kind)
@@ -620,7 +620,7 @@ def approve_run(factory: sessionmaker[Session], run_id: int) -> ImportRun:
                 f"run {run_id} is {run.status}; only a held run can be approved. "
                 "Import the file again to preview and apply it"
             )
-        _refuse_older_file(session, run)
+        _reject_older_file(session, run)
         parsed = _parse_stored(session, run)
     if not parsed.ok:
         raise Conflict(
@@ -656,8 +656,8 @@ def reject_run(
         return run
 
 
-def _refuse_older_file(session: Session, run: ImportRun) -> None:
-    """Refuse to apply ``run`` once a file previewed after it is applied.
+def _reject_older_file(session: Session, run: ImportRun) -> None:
+    """Raise Conflict for ``run`` once a file previewed after it is applied.
 
     Its diff was shown against older rows, and applying it would bring back
     older data over the newer file, such as students the newer file added.
